@@ -1,0 +1,7 @@
+"""`python -m live` is the same as the `live` command."""
+
+import sys
+
+from live.cli import main
+
+sys.exit(main())

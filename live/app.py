@@ -1,0 +1,109 @@
+"""Composition: the aiohttp app, the Socket.IO server and everything whose lifetime they share."""
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+
+import socketio
+from aiohttp import web
+
+from live.fanout import Fanout
+from live.services.events import CreatedEvent, EventService
+from live.services.qa import QAService
+from live.settings import Settings
+from live.store import Database
+from live.transport import http
+from live.transport.http import EVENTS, SETTINGS
+from live.transport.socket import ParticipantSockets
+
+log = logging.getLogger(__name__)
+
+MAX_SOCKET_MESSAGE = 64 * 1024
+DEMO_TITLE = "Demo: citizens' assembly"
+DEMO_DESCRIPTION = "A demonstration event. Ask a question, upvote the ones you want answered."
+
+DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
+QA: web.AppKey[QAService] = web.AppKey("qa", QAService)
+FANOUT: web.AppKey[Fanout] = web.AppKey("fanout", Fanout)
+SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
+
+
+def announce(text: str) -> None:
+    """Tell the person who started the server something they need (links, a secret shown once)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _socket_server(settings: Settings) -> socketio.AsyncServer:
+    origins = [o.strip() for o in settings.allowed_origins.split(",") if o.strip()]
+    manager = None
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(
+            settings.redis_url, logger=logging.getLogger("live.redis")
+        )
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=[*origins, settings.base_url()] if origins else None,
+        max_http_buffer_size=MAX_SOCKET_MESSAGE,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def describe(settings: Settings, created: CreatedEvent | dict) -> str:
+    """Links for an event, with its secrets when it has just been created."""
+    event = created.event if isinstance(created, CreatedEvent) else created
+    links = http.links(settings, event["code"])
+    lines = [
+        f"Event {event['code']}: {event['title']}",
+        f"  Participants: {links['participant']}",
+        f"  Moderators:   {links['moderator']}",
+        f"  Big screen:   {links['screen']}",
+    ]
+    if isinstance(created, CreatedEvent):
+        lines += [
+            f"  Moderator secret (shown once): {created.moderator_secret}",
+            f"  Screen token (shown once):     {created.screen_token}",
+        ]
+    return "\n".join(lines)
+
+
+def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
+    app = web.Application(middlewares=[http.security_headers], client_max_size=http.MAX_BODY)
+    app[SETTINGS] = settings
+    sio = _socket_server(settings)
+    sio.attach(app)
+    app[SIO] = sio
+    ParticipantSockets(sio, lambda: app[QA])
+    http.add_routes(app)
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        db = Database(settings.db)
+        await db.open()
+        fanout = Fanout(
+            lambda name, data, room: sio.emit(name, data, room=room),
+            settings.vote_flush_interval,
+        )
+        await fanout.start()
+        app[DATABASE] = db
+        app[FANOUT] = fanout
+        app[EVENTS] = EventService(db, fanout.publish)
+        app[QA] = QAService(db, settings, fanout.publish)
+        token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)
+        if token:
+            announce(f"Organiser token (shown once, keep it safe): {token}")
+        if demo:
+            existing = await app[EVENTS].demo_event()
+            created = existing or await app[EVENTS].create(
+                title=DEMO_TITLE, description=DEMO_DESCRIPTION, demo=True
+            )
+            announce(describe(settings, created))
+        try:
+            yield
+        finally:
+            await fanout.stop()
+            await db.close()
+
+    app.cleanup_ctx.append(lifetime)
+    return app

@@ -1,0 +1,119 @@
+"""The `live` command: serve, and manage events from the shell."""
+
+import argparse
+import asyncio
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from live.app import announce, create_app, describe
+from live.domain.errors import LiveError
+from live.services.events import EventService
+from live.settings import Settings
+from live.store import Database
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        name: value
+        for name in ("host", "port", "db")
+        if (value := getattr(args, name, None)) is not None
+    }
+    return Settings(**overrides)
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    app = create_app(settings, demo=args.demo)
+    announce(f"live is serving on http://{settings.host}:{settings.port} (database {settings.db})")
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+async def _with_events(settings: Settings, action) -> object:
+    db = Database(settings.db)
+    await db.open()
+    try:
+        return await action(EventService(db, lambda changes: None))
+    finally:
+        await db.close()
+
+
+def event_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    created = asyncio.run(
+        _with_events(
+            settings,
+            lambda events: events.create(
+                title=args.title,
+                code=args.code,
+                description=args.description,
+                stream_url=args.stream_url,
+            ),
+        )
+    )
+    announce(describe(settings, created))
+    return 0
+
+
+def event_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    events = asyncio.run(_with_events(settings, lambda events: events.all()))
+    if not events:
+        announce("No events yet. Create one with: live event create --title '...'")
+    for event in events:
+        announce(f"{event['code']}  {event['state']:<6}  {event['title']}")
+    return 0
+
+
+def organiser_token(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    token = asyncio.run(_with_events(settings, lambda events: events.reset_organiser_token()))
+    announce(f"New organiser token (shown once, the old one no longer works): {token}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="live", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", type=Path, help="SQLite database file (LIVE_DB, default live.db)")
+        return p
+
+    run = with_db(commands.add_parser("serve", help="run the server"))
+    run.add_argument("--host", help="address to listen on (LIVE_HOST, default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="port to listen on (LIVE_PORT, default 8080)")
+    run.add_argument("--demo", action="store_true", help="create a demo event and print its links")
+    run.set_defaults(func=serve)
+
+    event = commands.add_parser("event", help="manage events").add_subparsers(
+        dest="event_command", required=True
+    )
+    create = with_db(event.add_parser("create", help="create an event and print its links"))
+    create.add_argument("--title", required=True)
+    create.add_argument("--code", help="join code (default: a random one)")
+    create.add_argument("--description", default="")
+    create.add_argument("--stream-url", help="the livestream's URL, shown to participants")
+    create.set_defaults(func=event_create)
+    with_db(event.add_parser("list", help="list events")).set_defaults(func=event_list)
+
+    token = commands.add_parser("organiser-token", help="manage the organiser API token")
+    with_db(token.add_subparsers(dest="token_command", required=True).add_parser(
+        "reset", help="replace the organiser token and print the new one"
+    )).set_defaults(func=organiser_token)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LiveError as exc:
+        announce(f"error: {exc.message}")
+        return 2

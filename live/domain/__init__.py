@@ -1,0 +1,1 @@
+"""Pure state and rules: no I/O, no framework imports."""

@@ -1,0 +1,42 @@
+"""Lifecycles and shared vocabulary of the Q&A domain."""
+
+from enum import StrEnum
+
+
+class Attendance(StrEnum):
+    IN_ROOM = "in_room"
+    REMOTE = "remote"
+
+
+class EventState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class QuestionStatus(StrEnum):
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class Sort(StrEnum):
+    TOP = "top"
+    RECENT = "recent"
+
+
+VISIBLE_STATUSES = frozenset({QuestionStatus.PUBLISHED})
+
+
+def sort_key_top(question: dict) -> tuple:
+    """Most votes first; among equals the oldest first, so early askers are not overtaken by ties."""
+    return (-question["votes"], question["id"])
+
+
+def sort_key_recent(question: dict) -> tuple:
+    """Newest first."""
+    return (-question["id"],)
+
+
+def sort_questions(questions: list[dict], sort: Sort) -> list[dict]:
+    """Order questions for display."""
+    key = sort_key_top if sort is Sort.TOP else sort_key_recent
+    return sorted(questions, key=key)

@@ -1,0 +1,149 @@
+"""Creating, listing and changing events, and the organiser token that guards it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from live.domain import codes, errors, tokens
+from live.domain.changes import Change, Published
+from live.domain.errors import LiveError
+from live.domain.model import EventState
+from live.domain.views import public_event
+from live.store import Database
+from live.store import events as event_store
+
+ORGANISER_TOKEN_KEY = "organiser_token_digest"
+CODE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class CreatedEvent:
+    """A new event with the secrets that are shown once and never stored in clear."""
+
+    event: dict
+    moderator_secret: str
+    screen_token: str
+
+
+class EventService:
+    def __init__(self, db: Database, publish: Callable[[list[Published]], None]) -> None:
+        self.db = db
+        self.publish = publish
+
+    async def ensure_organiser_token(self, configured: str) -> str | None:
+        """Return a freshly generated organiser token on first start, None when one exists."""
+        if configured:
+            return None
+
+        async def work(conn: aiosqlite.Connection) -> str | None:
+            if await event_store.get_meta(conn, ORGANISER_TOKEN_KEY) is not None:
+                return None
+            token = tokens.new_token()
+            await event_store.set_meta(conn, ORGANISER_TOKEN_KEY, tokens.digest(token))
+            return token
+
+        return await self.db.write(work)
+
+    async def reset_organiser_token(self) -> str:
+        """Replace the stored organiser token; the old one stops working."""
+        token = tokens.new_token()
+
+        async def work(conn: aiosqlite.Connection) -> None:
+            await event_store.set_meta(conn, ORGANISER_TOKEN_KEY, tokens.digest(token))
+
+        await self.db.write(work)
+        return token
+
+    async def organiser_token_ok(self, presented: str, configured: str) -> bool:
+        if not presented:
+            return False
+        if configured:
+            return tokens.matches(presented, tokens.digest(configured))
+        stored = await self.db.read(lambda conn: event_store.get_meta(conn, ORGANISER_TOKEN_KEY))
+        return stored is not None and tokens.matches(presented, stored)
+
+    async def create(
+        self,
+        *,
+        title: str,
+        code: str | None = None,
+        description: str = "",
+        stream_url: str | None = None,
+        demo: bool = False,
+    ) -> CreatedEvent:
+        moderator_secret = tokens.new_token(12)
+        screen_token = tokens.new_token()
+        if code is not None:
+            code = codes.normalise_code(code)
+            if not codes.is_valid_code(code):
+                raise LiveError(
+                    errors.INVALID,
+                    f"A code has 4 to 12 characters from {codes.ALPHABET} "
+                    "(no 0, O, 1, I or L, which are easy to confuse).",
+                )
+
+        async def work(conn: aiosqlite.Connection) -> dict:
+            chosen = code
+            if chosen is None:
+                for _ in range(CODE_ATTEMPTS):
+                    candidate = codes.new_code()
+                    if not await event_store.code_exists(conn, candidate):
+                        chosen = candidate
+                        break
+                else:
+                    raise LiveError(errors.CONFLICT, "Could not find a free join code; try again.")
+            elif await event_store.code_exists(conn, chosen):
+                raise LiveError(errors.CONFLICT, f"The code {chosen} is already in use.")
+            return await event_store.insert_event(
+                conn,
+                code=chosen,
+                title=title,
+                description=description,
+                stream_url=stream_url,
+                moderator_secret_hash=tokens.digest(moderator_secret),
+                screen_token_hash=tokens.digest(screen_token),
+                demo=demo,
+            )
+
+        event = await self.db.write(work)
+        return CreatedEvent(event, moderator_secret, screen_token)
+
+    async def demo_event(self) -> dict | None:
+        return await self.db.read(event_store.get_demo_event)
+
+    async def all(self) -> list[dict]:
+        return await self.db.read(event_store.list_events)
+
+    async def get(self, code: str) -> dict:
+        code = codes.normalise_code(code)
+        event = await self.db.read(lambda conn: event_store.get_event_by_code(conn, code))
+        if event is None:
+            raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
+        return event
+
+    async def update(self, code: str, fields: dict) -> dict:
+        """Change an event's details or state; participants see it at once."""
+        code = codes.normalise_code(code)
+
+        async def work(conn: aiosqlite.Connection) -> tuple[dict, list[Published]]:
+            event = await event_store.get_event_by_code(conn, code)
+            if event is None:
+                raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
+            changed = {k: v for k, v in fields.items() if event[k] != v}
+            if not changed:
+                return event, []
+            await event_store.update_event(conn, event["id"], changed)
+            seq = await event_store.next_seq(conn, event["id"])
+            event = await event_store.get_event(conn, event["id"])
+            return event, [Change(event["id"], seq, "event", {"event": public_event(event)})]
+
+        return await self.db.write(work, then=self._publish_second)
+
+    async def set_state(self, code: str, state: EventState) -> dict:
+        return await self.update(code, {"state": state.value})
+
+    def _publish_second(self, result: tuple[dict, list[Published]]) -> dict:
+        event, changes = result
+        self.publish(changes)
+        return event

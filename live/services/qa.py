@@ -1,0 +1,252 @@
+"""The Q&A use cases: join, ask, withdraw, vote and the snapshot a client starts from."""
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from live.domain import codes, errors, tokens
+from live.domain.changes import Change, Published, VoteCount
+from live.domain.errors import LiveError
+from live.domain.model import VISIBLE_STATUSES, Attendance, EventState, QuestionStatus, Sort
+from live.domain.model import sort_questions
+from live.domain.views import is_visible, own_question, public_event, public_question
+from live.settings import Settings
+from live.store import Database
+from live.store import events as event_store
+from live.store import participants as participant_store
+from live.store import questions as question_store
+
+Outcome = tuple[dict, list[Published]]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a socket speaks for: always an event, a participant once they have joined."""
+
+    event_id: int
+    participant_id: int | None = None
+
+    def require_participant(self) -> int:
+        if self.participant_id is None:
+            raise LiveError(errors.FORBIDDEN, "Join the event first.")
+        return self.participant_id
+
+
+class QAService:
+    def __init__(
+        self, db: Database, settings: Settings, publish: Callable[[list[Published]], None]
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.publish = publish
+
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[Outcome]]) -> dict:
+        return await self.db.write(work, then=self._publish_changes)
+
+    def _publish_changes(self, outcome: Outcome) -> dict:
+        result, changes = outcome
+        if changes:
+            self.publish(changes)
+        return result
+
+    async def identify(self, code: str, token: str | None) -> tuple[dict, dict | None]:
+        """Resolve a connecting socket's event and, with a device token, its participant."""
+        code = codes.normalise_code(code)
+
+        async def work(conn: aiosqlite.Connection) -> tuple[dict, dict | None]:
+            event = await event_store.get_event_by_code(conn, code)
+            if event is None:
+                raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
+            if token is None:
+                return event, None
+            participant = await participant_store.participant_by_token(
+                conn, event["id"], tokens.digest(token)
+            )
+            if participant is None:
+                raise LiveError(errors.FORBIDDEN, "This device token is not known for the event.")
+            return event, participant
+
+        return await self.db.read(work)
+
+    async def join(
+        self, identity: Identity, attendance: Attendance, name: str | None
+    ) -> tuple[dict, str | None]:
+        """Create the participant on first join (returning their device token once), else update."""
+        token = tokens.new_token() if identity.participant_id is None else None
+
+        async def work(conn: aiosqlite.Connection) -> Outcome:
+            await _open_event(conn, identity.event_id)
+            if identity.participant_id is None:
+                participant = await participant_store.insert_participant(
+                    conn,
+                    event_id=identity.event_id,
+                    token_hash=tokens.digest(token),
+                    name=name,
+                    attendance=attendance.value,
+                )
+            else:
+                await participant_store.update_participant(
+                    conn, identity.participant_id, name=name, attendance=attendance.value
+                )
+                participant = await participant_store.get_participant(conn, identity.participant_id)
+            return participant, []
+
+        participant = await self._write(work)
+        return participant, token
+
+    async def ask(
+        self, identity: Identity, text: str, anonymous: bool, op_id: str | None
+    ) -> dict:
+        participant_id = identity.require_participant()
+        limit, window = self.settings.ask_limit, self.settings.ask_window
+
+        async def work(conn: aiosqlite.Connection) -> Outcome:
+            async def apply() -> Outcome:
+                await _open_event(conn, identity.event_id)
+                recent = await question_store.count_recent(
+                    conn, participant_id, time.time() - window
+                )
+                if recent >= limit:
+                    raise LiveError(
+                        errors.RATE_LIMITED,
+                        f"You can ask {limit} questions every {window:g} seconds; "
+                        "please wait a moment.",
+                    )
+                participant = await participant_store.get_participant(conn, participant_id)
+                seq = await event_store.next_seq(conn, identity.event_id)
+                row = await question_store.insert_question(
+                    conn,
+                    event_id=identity.event_id,
+                    participant_id=participant_id,
+                    text=text,
+                    author_name=None if anonymous else participant["name"],
+                    attendance=participant["attendance"],
+                    status=QuestionStatus.PUBLISHED.value,
+                    seq=seq,
+                )
+                question = public_question(row)
+                change = Change(identity.event_id, seq, "question", {"question": question})
+                return {"question": question}, [change] if is_visible(row) else []
+
+            return await _once(conn, participant_id, op_id, apply)
+
+        return await self._write(work)
+
+    async def withdraw(self, identity: Identity, question_id: int) -> dict:
+        participant_id = identity.require_participant()
+
+        async def work(conn: aiosqlite.Connection) -> Outcome:
+            await _open_event(conn, identity.event_id)
+            row = await _question_in_event(conn, identity.event_id, question_id)
+            if row["participant_id"] != participant_id:
+                raise LiveError(errors.FORBIDDEN, "You can only withdraw your own questions.")
+            if row["status"] == QuestionStatus.WITHDRAWN:
+                return {"question": own_question(row)}, []
+            seq = await event_store.next_seq(conn, identity.event_id)
+            await question_store.set_status(conn, question_id, QuestionStatus.WITHDRAWN, seq)
+            row = await question_store.get_question(conn, question_id)
+            change = Change(identity.event_id, seq, "question", {"question": public_question(row)})
+            return {"question": own_question(row)}, [change]
+
+        return await self._write(work)
+
+    async def vote(
+        self, identity: Identity, question_id: int, up: bool, op_id: str | None
+    ) -> dict:
+        """Set or clear this participant's vote; the count is recomputed from the rows."""
+        participant_id = identity.require_participant()
+
+        async def work(conn: aiosqlite.Connection) -> Outcome:
+            async def apply() -> Outcome:
+                await _open_event(conn, identity.event_id)
+                row = await _question_in_event(conn, identity.event_id, question_id)
+                if not is_visible(row):
+                    raise LiveError(errors.NOT_FOUND, "This question is not open for votes.")
+                if row["participant_id"] == participant_id:
+                    raise LiveError(errors.FORBIDDEN, "You cannot upvote your own question.")
+                if up:
+                    changed = await question_store.add_vote(conn, question_id, participant_id)
+                else:
+                    changed = await question_store.remove_vote(conn, question_id, participant_id)
+                result = {"question_id": question_id, "voted": up, "votes": row["votes"]}
+                if not changed:
+                    return result, []
+                seq = await event_store.next_seq(conn, identity.event_id)
+                votes = await question_store.recount(conn, question_id)
+                result["votes"] = votes
+                return result, [VoteCount(identity.event_id, seq, question_id, votes)]
+
+            return await _once(conn, participant_id, op_id, apply)
+
+        return await self._write(work)
+
+    async def snapshot(self, identity: Identity, sort: Sort = Sort.TOP) -> dict:
+        """The whole visible state of the event at one seq, plus what this participant owns."""
+
+        async def work(conn: aiosqlite.Connection) -> dict:
+            event = await event_store.get_event(conn, identity.event_id)
+            rows = await question_store.questions_with_status(
+                conn, identity.event_id, VISIBLE_STATUSES
+            )
+            me = None
+            if identity.participant_id is not None:
+                participant = await participant_store.get_participant(
+                    conn, identity.participant_id
+                )
+                me = {
+                    "id": participant["id"],
+                    "name": participant["name"],
+                    "attendance": participant["attendance"],
+                    "votes": await question_store.votes_of(
+                        conn, identity.participant_id, identity.event_id
+                    ),
+                    "questions": [
+                        own_question(q)
+                        for q in await question_store.questions_of(conn, identity.participant_id)
+                    ],
+                }
+            questions = sort_questions([public_question(r) for r in rows], sort)
+            return {
+                "seq": event["seq"],
+                "event": public_event(event),
+                "sort": sort.value,
+                "questions": questions,
+                "me": me,
+            }
+
+        return await self.db.read(work)
+
+
+async def _open_event(conn: aiosqlite.Connection, event_id: int) -> dict:
+    event = await event_store.get_event(conn, event_id)
+    if event is None:
+        raise LiveError(errors.NOT_FOUND, "This event no longer exists.")
+    if event["state"] != EventState.OPEN:
+        raise LiveError(errors.CLOSED, "This event is closed: it can be read but not changed.")
+    return event
+
+
+async def _question_in_event(conn: aiosqlite.Connection, event_id: int, question_id: int) -> dict:
+    row = await question_store.get_question(conn, question_id)
+    if row is None or row["event_id"] != event_id:
+        raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
+    return row
+
+
+async def _once(
+    conn: aiosqlite.Connection,
+    participant_id: int,
+    op_id: str | None,
+    apply: Callable[[], Awaitable[Outcome]],
+) -> Outcome:
+    """Apply a command once per op_id: a retry gets the first ack and changes nothing."""
+    if op_id is not None:
+        prior = await participant_store.get_operation(conn, participant_id, op_id)
+        if prior is not None:
+            return prior, []
+    result, changes = await apply()
+    if op_id is not None:
+        await participant_store.put_operation(conn, participant_id, op_id, result)
+    return result, changes

@@ -1,0 +1,48 @@
+"""Every setting in one declarative place: defaults, help text, LIVE_* environment variables."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Server configuration; each field is documented in the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="LIVE_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on.")
+    db: Path = Field(Path("live.db"), description="Path of the SQLite database file.")
+    public_url: str = Field(
+        "",
+        description="Base URL people use to reach the server, for printed links and QR codes. "
+        "Defaults to http://HOST:PORT.",
+    )
+    organiser_token: str = Field(
+        "",
+        description="Organiser API token. If empty, one is generated at first start, "
+        "printed once and stored hashed.",
+    )
+    redis_url: str = Field(
+        "", description="Redis URL for fan-out between worker processes; empty means one process."
+    )
+    allowed_origins: str = Field(
+        "",
+        description="Comma-separated extra origins allowed to open Socket.IO connections "
+        "(the server's own origin is always allowed).",
+    )
+    ask_limit: int = Field(
+        5, ge=1, description="Questions one participant may ask per ask_window seconds."
+    )
+    ask_window: float = Field(60.0, gt=0, description="Window of the ask rate limit, in seconds.")
+    vote_flush_interval: float = Field(
+        0.1, gt=0, description="Minimum seconds between two vote-count broadcasts of one event."
+    )
+    log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+
+    def base_url(self) -> str:
+        """The URL printed in links; public_url when set."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"

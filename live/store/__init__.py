@@ -1,0 +1,5 @@
+"""The only code that touches the database."""
+
+from live.store.db import Database
+
+__all__ = ["Database"]

@@ -1,0 +1,100 @@
+"""Queries on events and server-wide metadata."""
+
+import time
+
+import aiosqlite
+
+EVENT_COLUMNS = "id, code, title, description, stream_url, state, seq, demo, created_at"
+
+
+async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
+    async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else row["value"]
+
+
+async def set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+async def insert_event(
+    conn: aiosqlite.Connection,
+    *,
+    code: str,
+    title: str,
+    description: str,
+    stream_url: str | None,
+    moderator_secret_hash: str,
+    screen_token_hash: str,
+    demo: bool = False,
+) -> dict:
+    async with conn.execute(
+        "INSERT INTO events (code, title, description, stream_url, moderator_secret_hash, "
+        f"screen_token_hash, demo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        f"RETURNING {EVENT_COLUMNS}",
+        (
+            code,
+            title,
+            description,
+            stream_url,
+            moderator_secret_hash,
+            screen_token_hash,
+            int(demo),
+            time.time(),
+        ),
+    ) as cur:
+        return dict(await cur.fetchone())
+
+
+async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
+    async with conn.execute("SELECT 1 FROM events WHERE code = ?", (code,)) as cur:
+        return await cur.fetchone() is not None
+
+
+async def get_event_by_code(conn: aiosqlite.Connection, code: str) -> dict | None:
+    async with conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE code = ?", (code,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else dict(row)
+
+
+async def get_event(conn: aiosqlite.Connection, event_id: int) -> dict | None:
+    async with conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else dict(row)
+
+
+async def get_demo_event(conn: aiosqlite.Connection) -> dict | None:
+    async with conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE demo = 1 ORDER BY id LIMIT 1"
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else dict(row)
+
+
+async def list_events(conn: aiosqlite.Connection) -> list[dict]:
+    async with conn.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id") as cur:
+        return [dict(row) for row in await cur.fetchall()]
+
+
+async def update_event(conn: aiosqlite.Connection, event_id: int, fields: dict) -> None:
+    allowed = {"title", "description", "stream_url", "state"}
+    assert set(fields) <= allowed, f"not updatable: {set(fields) - allowed}"
+    if not fields:
+        return
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    await conn.execute(
+        f"UPDATE events SET {assignments} WHERE id = ?", (*fields.values(), event_id)
+    )
+
+
+async def next_seq(conn: aiosqlite.Connection, event_id: int) -> int:
+    """Advance the event's sequence inside the caller's transaction and return the new value."""
+    async with conn.execute(
+        "UPDATE events SET seq = seq + 1 WHERE id = ? RETURNING seq", (event_id,)
+    ) as cur:
+        (seq,) = await cur.fetchone()
+    return seq

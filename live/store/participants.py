@@ -1,0 +1,65 @@
+"""Queries on participants and their idempotent operations."""
+
+import json
+import time
+
+import aiosqlite
+
+PARTICIPANT_COLUMNS = "id, event_id, name, attendance, created_at"
+
+
+async def insert_participant(
+    conn: aiosqlite.Connection, *, event_id: int, token_hash: str, name: str | None, attendance: str
+) -> dict:
+    async with conn.execute(
+        "INSERT INTO participants (event_id, token_hash, name, attendance, created_at) "
+        f"VALUES (?, ?, ?, ?, ?) RETURNING {PARTICIPANT_COLUMNS}",
+        (event_id, token_hash, name, attendance, time.time()),
+    ) as cur:
+        return dict(await cur.fetchone())
+
+
+async def participant_by_token(
+    conn: aiosqlite.Connection, event_id: int, token_hash: str
+) -> dict | None:
+    async with conn.execute(
+        f"SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE event_id = ? AND token_hash = ?",
+        (event_id, token_hash),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else dict(row)
+
+
+async def get_participant(conn: aiosqlite.Connection, participant_id: int) -> dict | None:
+    async with conn.execute(
+        f"SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = ?", (participant_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else dict(row)
+
+
+async def update_participant(
+    conn: aiosqlite.Connection, participant_id: int, *, name: str | None, attendance: str
+) -> None:
+    await conn.execute(
+        "UPDATE participants SET name = ?, attendance = ? WHERE id = ?",
+        (name, attendance, participant_id),
+    )
+
+
+async def get_operation(conn: aiosqlite.Connection, participant_id: int, op_id: str) -> dict | None:
+    async with conn.execute(
+        "SELECT result FROM operations WHERE participant_id = ? AND op_id = ?",
+        (participant_id, op_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else json.loads(row["result"])
+
+
+async def put_operation(
+    conn: aiosqlite.Connection, participant_id: int, op_id: str, result: dict
+) -> None:
+    await conn.execute(
+        "INSERT INTO operations (participant_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
+        (participant_id, op_id, json.dumps(result), time.time()),
+    )

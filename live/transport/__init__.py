@@ -1,0 +1,1 @@
+"""Thin adapters: validate, authorise, call one service, reply with one envelope."""

@@ -1,0 +1,221 @@
+"""HTTP: the pages, the public event info, the organiser API and the health check."""
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from live.domain import errors
+from live.domain.errors import LiveError
+from live.domain.model import EventState
+from live.domain.views import public_event
+from live.services.events import EventService
+from live.settings import Settings
+from live.transport import messages, schemas
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+MAX_BODY = 64 * 1024
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+STATUS_OF = {
+    errors.INVALID: 400,
+    errors.FORBIDDEN: 403,
+    errors.NOT_FOUND: 404,
+    errors.CONFLICT: 409,
+    errors.CLOSED: 409,
+    errors.RATE_LIMITED: 429,
+    errors.INTERNAL: 500,
+}
+
+EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+
+
+@web.middleware
+async def security_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
+
+
+def reply(data: object, status: int = 200) -> web.Response:
+    return web.json_response(messages.ok(data), status=status)
+
+
+def refuse(code: str, message: str, details: dict | None = None) -> web.Response:
+    return web.json_response(
+        messages.error(code, message, details), status=STATUS_OF.get(code, 400)
+    )
+
+
+def api(handler: Callable[[web.Request], Awaitable[web.Response]]):
+    """Turn validation and domain errors into the envelope with a matching HTTP status."""
+
+    async def run(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except ValidationError as exc:
+            return web.json_response(messages.invalid(exc), status=400)
+        except LiveError as exc:
+            return refuse(exc.code, exc.message, exc.details)
+
+    return run
+
+
+async def _json_body(request: web.Request) -> object:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise LiveError(errors.INVALID, f"The request body is larger than {MAX_BODY} bytes.")
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise LiveError(errors.INVALID, f"The request body is larger than {MAX_BODY} bytes.")
+    try:
+        return json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LiveError(errors.INVALID, "The request body is not valid JSON.") from exc
+
+
+async def _require_organiser(request: web.Request) -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    settings = request.app[SETTINGS]
+    if scheme.lower() != "bearer" or not await request.app[EVENTS].organiser_token_ok(
+        token.strip(), settings.organiser_token
+    ):
+        raise LiveError(errors.FORBIDDEN, "A valid organiser token is required.")
+
+
+def links(settings: Settings, code: str) -> dict:
+    base = settings.base_url()
+    return {
+        "participant": f"{base}/e/{code}",
+        "moderator": f"{base}/e/{code}/moderate",
+        "screen": f"{base}/e/{code}/screen",
+    }
+
+
+def organiser_view(settings: Settings, event: dict) -> dict:
+    return {**public_event(event), "seq": event["seq"], "links": links(settings, event["code"])}
+
+
+@api
+async def create_event(request: web.Request) -> web.Response:
+    await _require_organiser(request)
+    payload = schemas.EventCreate.model_validate(await _json_body(request))
+    created = await request.app[EVENTS].create(
+        title=payload.title,
+        code=payload.code,
+        description=payload.description,
+        stream_url=payload.stream_url,
+    )
+    data = {
+        "event": organiser_view(request.app[SETTINGS], created.event),
+        "moderator_secret": created.moderator_secret,
+        "screen_token": created.screen_token,
+    }
+    return reply(data, status=201)
+
+
+@api
+async def list_events(request: web.Request) -> web.Response:
+    await _require_organiser(request)
+    events = await request.app[EVENTS].all()
+    return reply([organiser_view(request.app[SETTINGS], e) for e in events])
+
+
+@api
+async def get_event(request: web.Request) -> web.Response:
+    event = await request.app[EVENTS].get(request.match_info["code"])
+    return reply(public_event(event))
+
+
+@api
+async def update_event(request: web.Request) -> web.Response:
+    await _require_organiser(request)
+    payload = schemas.EventUpdate.model_validate(await _json_body(request))
+    fields = {
+        name: getattr(payload, name)
+        for name in payload.model_fields_set
+        if getattr(payload, name) is not None or name == "stream_url"
+    }
+    event = await request.app[EVENTS].update(request.match_info["code"], fields)
+    return reply(organiser_view(request.app[SETTINGS], event))
+
+
+def _set_state(state: EventState):
+    @api
+    async def handler(request: web.Request) -> web.Response:
+        await _require_organiser(request)
+        event = await request.app[EVENTS].set_state(request.match_info["code"], state)
+        return reply(organiser_view(request.app[SETTINGS], event))
+
+    return handler
+
+
+async def health(request: web.Request) -> web.Response:
+    try:
+        await request.app[EVENTS].all()
+    except Exception as exc:
+        return web.json_response(
+            messages.error(errors.INTERNAL, f"database: {exc}"), status=503
+        )
+    return reply({"database": "ok"})
+
+
+def page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    path = STATIC_DIR / name
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    return serve
+
+
+def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Serve an event's page only when the code exists, so typos get a clear 404."""
+    path = STATIC_DIR / name
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        try:
+            await request.app[EVENTS].get(request.match_info["code"])
+        except LiveError:
+            return web.FileResponse(STATIC_DIR / "404.html", status=404)
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+    return serve
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", page("index.html"))
+    app.router.add_get("/e/{code}", event_page("event.html"))
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/api/events", list_events)
+    app.router.add_post("/api/events", create_event)
+    app.router.add_get("/api/events/{code}", get_event)
+    app.router.add_patch("/api/events/{code}", update_event)
+    app.router.add_post("/api/events/{code}/close", _set_state(EventState.CLOSED))
+    app.router.add_post("/api/events/{code}/open", _set_state(EventState.OPEN))
+    app.router.add_static("/static/", STATIC_DIR, append_version=False)

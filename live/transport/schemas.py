@@ -1,0 +1,112 @@
+"""Inbound payloads: strict types, bounded sizes, text cleaned before any service sees it."""
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from live.domain.text import clean
+
+QUESTION_MAX = 500
+NAME_MAX = 40
+RAW_TEXT_MAX = 2000
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2000
+URL_MAX = 500
+
+
+def _question_text(raw: str) -> str:
+    text = clean(raw)
+    if not 1 <= len(text) <= QUESTION_MAX:
+        raise ValueError(
+            f"a question has 1 to {QUESTION_MAX} characters once spaces and "
+            f"control characters are removed (this one has {len(text)})"
+        )
+    return text
+
+
+def _display_name(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    name = clean(raw)
+    if len(name) > NAME_MAX:
+        raise ValueError(f"a name has at most {NAME_MAX} characters")
+    return name or None
+
+
+def _title(raw: str) -> str:
+    title = clean(raw)
+    if not title:
+        raise ValueError("a title cannot be empty")
+    return title
+
+
+def _stream_url(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip()
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("a livestream URL starts with https:// or http://")
+    return url
+
+
+QuestionText = Annotated[
+    str, StringConstraints(max_length=RAW_TEXT_MAX), AfterValidator(_question_text)
+]
+DisplayName = Annotated[
+    str | None, StringConstraints(max_length=RAW_TEXT_MAX), AfterValidator(_display_name)
+]
+Title = Annotated[str, StringConstraints(max_length=TITLE_MAX), AfterValidator(_title)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
+StreamUrl = Annotated[
+    str | None, StringConstraints(max_length=URL_MAX), AfterValidator(_stream_url)
+]
+OpId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Id = Annotated[int, Field(ge=1, le=2**53)]
+AttendanceValue = Literal["in_room", "remote"]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ConnectAuth(Payload):
+    event: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    token: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+
+class Join(Payload):
+    attendance: AttendanceValue
+    name: DisplayName = None
+
+
+class Ask(Payload):
+    text: QuestionText
+    anonymous: bool = False
+    op_id: OpId | None = None
+
+
+class QuestionRef(Payload):
+    question_id: Id
+
+
+class Vote(Payload):
+    question_id: Id
+    op_id: OpId | None = None
+
+
+class Snapshot(Payload):
+    since: Annotated[int, Field(ge=0)] | None = None
+    sort: Literal["top", "recent"] = "top"
+
+
+class EventCreate(Payload):
+    title: Title
+    code: Annotated[str, StringConstraints(max_length=32)] | None = None
+    description: Description = ""
+    stream_url: StreamUrl = None
+
+
+class EventUpdate(Payload):
+    title: Title | None = None
+    description: Description | None = None
+    stream_url: StreamUrl = None

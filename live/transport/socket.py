@@ -1,0 +1,112 @@
+"""Participant Socket.IO handlers: each validates, calls one service and acks one envelope."""
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from live.domain import errors
+from live.domain.errors import LiveError
+from live.domain.model import Attendance, Sort
+from live.fanout import event_room
+from live.services.qa import Identity, QAService
+from live.transport import messages, schemas
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, BaseModel], Awaitable[object]]
+
+
+def participant_room(participant_id: int) -> str:
+    return f"p:{participant_id}"
+
+
+class ParticipantSockets:
+    """The default namespace: audience members of one event per socket."""
+
+    def __init__(self, sio: socketio.AsyncServer, qa: Callable[[], QAService]) -> None:
+        self.sio = sio
+        self._qa = qa
+        self.identities: dict[str, Identity] = {}
+        sio.on("connect", self.connect)
+        sio.on("disconnect", self.disconnect)
+        self._command("join", schemas.Join, self.join)
+        self._command("ask", schemas.Ask, self.ask)
+        self._command("withdraw", schemas.QuestionRef, self.withdraw)
+        self._command("upvote", schemas.Vote, functools.partial(self.vote, up=True))
+        self._command("unvote", schemas.Vote, functools.partial(self.vote, up=False))
+        self._command("snapshot", schemas.Snapshot, self.snapshot)
+
+    @property
+    def qa(self) -> QAService:
+        return self._qa()
+
+    def _command(self, name: str, model: type[BaseModel], handler: Handler) -> None:
+        async def run(sid: str, *args: object) -> dict:
+            if len(args) > 1:
+                return messages.error(errors.INVALID, "Send one payload object.")
+            data = args[0] if args else {}
+            try:
+                payload = model.model_validate(data)
+                return messages.ok(await handler(sid, payload))
+            except ValidationError as exc:
+                return messages.invalid(exc)
+            except LiveError as exc:
+                return messages.error(exc.code, exc.message, exc.details)
+            except Exception:
+                log.exception("%s failed", name)
+                return messages.error(errors.INTERNAL, "Something went wrong on the server.")
+
+        self.sio.on(name, run)
+
+    def _identity(self, sid: str) -> Identity:
+        identity = self.identities.get(sid)
+        if identity is None:
+            raise LiveError(errors.FORBIDDEN, "This connection has not joined an event.")
+        return identity
+
+    async def connect(self, sid: str, environ: dict, auth: object = None) -> None:
+        try:
+            credentials = schemas.ConnectAuth.model_validate(auth)
+            event, participant = await self.qa.identify(credentials.event, credentials.token)
+        except ValidationError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(messages.invalid(exc)["error"])
+        except LiveError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(
+                messages.error(exc.code, exc.message)["error"]
+            )
+        participant_id = None if participant is None else participant["id"]
+        self.identities[sid] = Identity(event["id"], participant_id)
+        await self.sio.enter_room(sid, event_room(event["id"]))
+        if participant_id is not None:
+            await self.sio.enter_room(sid, participant_room(participant_id))
+
+    async def disconnect(self, sid: str, reason: object = None) -> None:
+        self.identities.pop(sid, None)
+
+    async def join(self, sid: str, payload: schemas.Join) -> dict:
+        identity = self._identity(sid)
+        participant, token = await self.qa.join(
+            identity, Attendance(payload.attendance), payload.name
+        )
+        if identity.participant_id is None:
+            self.identities[sid] = Identity(identity.event_id, participant["id"])
+            await self.sio.enter_room(sid, participant_room(participant["id"]))
+        me = {k: participant[k] for k in ("id", "name", "attendance")}
+        return {"me": me, "token": token} if token else {"me": me}
+
+    async def ask(self, sid: str, payload: schemas.Ask) -> dict:
+        return await self.qa.ask(
+            self._identity(sid), payload.text, payload.anonymous, payload.op_id
+        )
+
+    async def withdraw(self, sid: str, payload: schemas.QuestionRef) -> dict:
+        return await self.qa.withdraw(self._identity(sid), payload.question_id)
+
+    async def vote(self, sid: str, payload: schemas.Vote, *, up: bool) -> dict:
+        return await self.qa.vote(self._identity(sid), payload.question_id, up, payload.op_id)
+
+    async def snapshot(self, sid: str, payload: schemas.Snapshot) -> dict:
+        return await self.qa.snapshot(self._identity(sid), Sort(payload.sort))

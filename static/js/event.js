@@ -1,0 +1,287 @@
+"use strict";
+(() => {
+  const S = window.liveStrings;
+  const fmt = liveI18n.format;
+  liveI18n.apply(S);
+
+  const code = decodeURIComponent(location.pathname.split("/")[2] || "").toUpperCase();
+  const storageKey = `live:participant:${code}`;
+  const ACK_TIMEOUT_MS = 10000;
+  const $ = (id) => document.getElementById(id);
+
+  const state = liveSync.create();
+  let me = null;
+  let sort = "top";
+  let online = false;
+  const myVotes = new Set();
+  const myQuestions = new Set();
+  const saved = loadSaved();
+
+  function loadSaved() {
+    try {
+      return JSON.parse(localStorage.getItem(storageKey)) || {};
+    } catch {
+      return {};
+    }
+  }
+  function save() {
+    try {
+      localStorage.setItem(storageKey, JSON.stringify(saved));
+    } catch {
+      /* storage full or disabled: identity then lasts for this page only */
+    }
+  }
+
+  function opId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(12));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  const socket = io({
+    auth: (cb) => cb(saved.token ? { event: code, token: saved.token } : { event: code }),
+  });
+
+  async function send(name, payload) {
+    if (!online) return { ok: false, error: { code: "offline", message: S.offline } };
+    try {
+      return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(name, payload);
+    } catch {
+      return { ok: false, error: { code: "offline", message: S.offline } };
+    }
+  }
+
+  function setConnection(status) {
+    const el = $("connection");
+    el.dataset.state = status;
+    el.textContent = S[status];
+    online = status === "online";
+    renderForms();
+  }
+
+  async function resync() {
+    state.resyncing = true;
+    const reply = await send("snapshot", { sort });
+    if (!reply.ok) {
+      state.resyncing = false;
+      state.buffer = [];
+      return;
+    }
+    const snap = reply.data;
+    if (snap.me) {
+      me = snap.me;
+      myVotes.clear();
+      snap.me.votes.forEach((id) => myVotes.add(id));
+      myQuestions.clear();
+      snap.me.questions.forEach((q) => myQuestions.add(q.id));
+    }
+    const outcome = liveSync.loadSnapshot(state, snap);
+    render();
+    if (outcome.result === "gap") resync();
+  }
+
+  socket.on("connect", () => {
+    setConnection("online");
+    resync();
+  });
+  socket.on("disconnect", () => setConnection("reconnecting"));
+  socket.on("connect_error", (err) => {
+    setConnection("reconnecting");
+    if (err.data && err.data.code === "forbidden" && saved.token) {
+      delete saved.token;
+      save();
+      socket.connect();
+    }
+  });
+  socket.on("update", (msg) => {
+    const outcome = liveSync.apply(state, msg);
+    if (outcome.result === "gap") {
+      resync();
+    } else if (outcome.result === "applied") {
+      for (const q of outcome.added) {
+        if (!myQuestions.has(q.id)) announce(fmt(S.newQuestion, { text: q.text }));
+      }
+      render();
+    }
+  });
+
+  function announce(text) {
+    const el = $("announcer");
+    el.textContent = "";
+    setTimeout(() => {
+      el.textContent = text;
+    }, 50);
+  }
+
+  function whereText(attendance) {
+    return attendance === "in_room" ? S.whereInRoom : S.whereRemote;
+  }
+
+  function renderHeader() {
+    const ev = state.event;
+    if (!ev) return;
+    document.title = `${ev.title} · live`;
+    $("event-title").textContent = ev.title;
+    $("event-code").textContent = ev.code;
+    $("event-description").textContent = ev.description;
+    $("stream").classList.toggle("hidden", !ev.stream_url);
+    if (ev.stream_url) $("stream-link").href = ev.stream_url;
+    $("closed-banner").classList.toggle("hidden", ev.state !== "closed");
+  }
+
+  let editingProfile = false;
+  function renderForms() {
+    const closed = state.event && state.event.state === "closed";
+    const joined = me !== null && !editingProfile;
+    $("join-form").classList.toggle("hidden", joined || closed || !state.event);
+    $("ask-form").classList.toggle("hidden", !joined || closed);
+    $("ask-button").disabled = !online;
+    $("join-form").querySelector("button[type=submit]").disabled = !online;
+    if (me) {
+      $("me-summary").textContent = me.name
+        ? fmt(S.youAre, { name: me.name, where: whereText(me.attendance) })
+        : fmt(S.youAreAnonymous, { where: whereText(me.attendance) });
+      $("anonymous-row").classList.toggle("hidden", !me.name);
+    }
+  }
+
+  function renderQuestions() {
+    const list = $("questions");
+    const template = $("question-template");
+    const questions = liveSync.sorted(state, sort);
+    $("empty").classList.toggle("hidden", questions.length > 0);
+    const existing = new Map([...list.children].map((li) => [Number(li.dataset.id), li]));
+    const canAct = online && me !== null && state.event && state.event.state === "open";
+    questions.forEach((q, index) => {
+      let li = existing.get(q.id);
+      if (!li) {
+        li = template.content.firstElementChild.cloneNode(true);
+        li.dataset.id = q.id;
+        li.querySelector(".vote").addEventListener("click", () => toggleVote(q.id));
+        li.querySelector(".withdraw").addEventListener("click", () => withdraw(q.id));
+      }
+      existing.delete(q.id);
+      const mine = myQuestions.has(q.id);
+      const voted = myVotes.has(q.id);
+      li.querySelector(".q-text").textContent = q.text;
+      li.querySelector(".author").textContent = q.author_name || S.anonymousAuthor;
+      li.querySelector(".where").textContent = whereText(q.attendance);
+      const mineBadge = li.querySelector(".mine");
+      mineBadge.textContent = S.mine;
+      mineBadge.classList.toggle("hidden", !mine);
+      const withdrawButton = li.querySelector(".withdraw");
+      withdrawButton.textContent = S.withdraw;
+      withdrawButton.classList.toggle("hidden", !mine || !canAct);
+      const vote = li.querySelector(".vote");
+      vote.querySelector(".count").textContent = q.votes;
+      vote.setAttribute("aria-pressed", String(voted));
+      vote.disabled = !canAct || mine;
+      vote.querySelector(".label").textContent = mine
+        ? fmt(S.ownVotes, { count: q.votes })
+        : fmt(voted ? S.removeVote : S.upvote, { count: q.votes });
+      if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
+    });
+    for (const li of existing.values()) li.remove();
+  }
+
+  function render() {
+    renderHeader();
+    renderForms();
+    renderQuestions();
+  }
+
+  async function toggleVote(id) {
+    const up = !myVotes.has(id);
+    const reply = await send(up ? "upvote" : "unvote", { question_id: id, op_id: opId() });
+    if (!reply.ok) {
+      announce(reply.error.message);
+      return;
+    }
+    if (reply.data.voted) myVotes.add(id);
+    else myVotes.delete(id);
+    render();
+  }
+
+  async function withdraw(id) {
+    if (!confirm(S.confirmWithdraw)) return;
+    const reply = await send("withdraw", { question_id: id });
+    if (!reply.ok) announce(reply.error.message);
+  }
+
+  $("join-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const choice = $("join-form").querySelector("input[name=attendance]:checked");
+    const error = $("join-error");
+    if (!choice) {
+      error.textContent = S.chooseWhere;
+      return;
+    }
+    const name = $("join-name").value.trim();
+    const reply = await send("join", { attendance: choice.value, name: name || null });
+    if (!reply.ok) {
+      error.textContent = reply.error.message;
+      return;
+    }
+    error.textContent = "";
+    if (reply.data.token) {
+      saved.token = reply.data.token;
+      save();
+    }
+    me = { ...(me || {}), ...reply.data.me };
+    editingProfile = false;
+    render();
+    $("ask-text").focus();
+  });
+
+  $("change-profile").addEventListener("click", () => {
+    editingProfile = true;
+    const radio = $("join-form").querySelector(`input[value=${me.attendance}]`);
+    if (radio) radio.checked = true;
+    $("join-name").value = me.name || "";
+    renderForms();
+    $("join-name").focus();
+  });
+
+  const askText = $("ask-text");
+  function updateCounter() {
+    $("ask-counter").textContent = fmt(S.counter, { used: askText.value.length, max: 500 });
+  }
+  askText.addEventListener("input", updateCounter);
+  updateCounter();
+
+  $("ask-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const error = $("ask-error");
+    const text = askText.value.trim();
+    if (!text) {
+      error.textContent = S.emptyQuestion;
+      return;
+    }
+    const button = $("ask-button");
+    button.disabled = true;
+    const reply = await send("ask", {
+      text,
+      anonymous: $("ask-anonymous").checked,
+      op_id: opId(),
+    });
+    button.disabled = !online;
+    if (!reply.ok) {
+      error.textContent = reply.error.message;
+      return;
+    }
+    error.textContent = "";
+    myQuestions.add(reply.data.question.id);
+    askText.value = "";
+    updateCounter();
+    announce(S.sent);
+    render();
+  });
+
+  for (const [id, value] of [["sort-top", "top"], ["sort-recent", "recent"]]) {
+    $(id).addEventListener("click", () => {
+      sort = value;
+      $("sort-top").setAttribute("aria-pressed", String(sort === "top"));
+      $("sort-recent").setAttribute("aria-pressed", String(sort === "recent"));
+      renderQuestions();
+    });
+  }
+})();

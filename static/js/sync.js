@@ -1,0 +1,64 @@
+"use strict";
+/*
+ * Keeps a client's copy of an event equal to the server's: a snapshot at a seq, then broadcasts
+ * applied in order. A broadcast whose `prev` is ahead of our seq means we missed something,
+ * so we fetch a fresh snapshot; broadcasts that arrive meanwhile are buffered, then replayed.
+ */
+window.liveSync = {
+  VISIBLE: new Set(["published"]),
+
+  create() {
+    return { seq: -1, event: null, questions: new Map(), resyncing: false, buffer: [] };
+  },
+
+  loadSnapshot(state, snapshot) {
+    state.seq = snapshot.seq;
+    state.event = snapshot.event;
+    state.questions = new Map(snapshot.questions.map((q) => [q.id, q]));
+    const pending = state.buffer;
+    state.buffer = [];
+    state.resyncing = false;
+    const added = [];
+    for (const msg of pending) {
+      const outcome = this.apply(state, msg);
+      if (outcome.result === "gap") return { result: "gap", added };
+      added.push(...outcome.added);
+    }
+    return { result: "applied", added };
+  },
+
+  /* Returns {result: "applied" | "stale" | "gap" | "buffered", added: [new visible questions]}. */
+  apply(state, msg) {
+    if (state.resyncing) {
+      state.buffer.push(msg);
+      return { result: "buffered", added: [] };
+    }
+    if (msg.seq <= state.seq) return { result: "stale", added: [] };
+    if (msg.prev > state.seq) return { result: "gap", added: [] };
+    const added = [];
+    if (msg.type === "question") {
+      const q = msg.question;
+      if (this.VISIBLE.has(q.status)) {
+        if (!state.questions.has(q.id)) added.push(q);
+        state.questions.set(q.id, q);
+      } else {
+        state.questions.delete(q.id);
+      }
+    } else if (msg.type === "votes") {
+      for (const [id, votes] of msg.counts) {
+        const q = state.questions.get(id);
+        if (q) state.questions.set(id, { ...q, votes });
+      }
+    } else if (msg.type === "event") {
+      state.event = msg.event;
+    }
+    state.seq = msg.seq;
+    return { result: "applied", added };
+  },
+
+  sorted(state, sort) {
+    const list = [...state.questions.values()];
+    if (sort === "recent") return list.sort((a, b) => b.id - a.id);
+    return list.sort((a, b) => b.votes - a.votes || a.id - b.id);
+  },
+};

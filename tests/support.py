@@ -1,0 +1,214 @@
+"""Test clients and servers: the real server on a free port, real Socket.IO clients over TCP."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import socketio
+from aiohttp import web
+
+from live.app import create_app
+from live.settings import Settings
+
+ORGANISER_TOKEN = "organiser-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    settings: Settings
+    app: web.Application | None = None
+
+    async def api(self, method: str, path: str, json: object = None, token: str | None = ORGANISER_TOKEN):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with aiohttp.ClientSession() as http:
+            async with http.request(method, self.url + path, json=json, headers=headers) as res:
+                return res.status, await res.json()
+
+    async def create_event(self, title: str = "Assembly", **fields) -> dict:
+        status, body = await self.api("POST", "/api/events", {"title": title, **fields})
+        assert status == 201, body
+        return body["data"]
+
+
+@contextlib.asynccontextmanager
+async def running_server(settings: Settings):
+    """The whole app, in this process, listening on a real loopback port."""
+    app = create_app(settings)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield Server(f"http://127.0.0.1:{port}", settings, app)
+    finally:
+        await runner.cleanup()
+
+
+class ServerProcess:
+    """The `live serve` command in its own process, for restarts and kill -9."""
+
+    def __init__(self, db: Path, env: dict[str, str] | None = None) -> None:
+        self.db = db
+        self.env = env or {}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log = db.with_suffix(f".{self.port}.log")
+
+    def start(self) -> None:
+        env = {**os.environ, "LIVE_ORGANISER_TOKEN": ORGANISER_TOKEN, **self.env}
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "live", "serve", "--port", str(self.port), "--db", str(self.db)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("server did not start in time")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def server(self) -> Server:
+        return Server(self.url, Settings(organiser_token=ORGANISER_TOKEN))
+
+
+@dataclass
+class Replica:
+    """The protocol's client rules, as a reference: snapshot at a seq, then ordered broadcasts."""
+
+    seq: int = -1
+    event: dict | None = None
+    questions: dict[int, dict] = field(default_factory=dict)
+
+    def load(self, snapshot: dict) -> None:
+        self.seq = snapshot["seq"]
+        self.event = snapshot["event"]
+        self.questions = {q["id"]: q for q in snapshot["questions"]}
+
+    def apply(self, msg: dict) -> str:
+        if msg["seq"] <= self.seq:
+            return "stale"
+        if msg["prev"] > self.seq:
+            return "gap"
+        if msg["type"] == "question":
+            q = msg["question"]
+            if q["status"] == "published":
+                self.questions[q["id"]] = q
+            else:
+                self.questions.pop(q["id"], None)
+        elif msg["type"] == "votes":
+            for qid, votes in msg["counts"]:
+                if qid in self.questions:
+                    self.questions[qid] = {**self.questions[qid], "votes": votes}
+        elif msg["type"] == "event":
+            self.event = msg["event"]
+        self.seq = msg["seq"]
+        return "applied"
+
+    def view(self) -> dict:
+        return {"event": self.event, "questions": self.questions}
+
+
+class Client:
+    """A real python-socketio client that records every broadcast it receives."""
+
+    def __init__(self, server: Server, code: str, token: str | None = None, transport: str = "websocket") -> None:
+        self.server = server
+        self.code = code
+        self.token = token
+        self.transport = transport
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.updates: list[dict] = []
+        self._arrived = asyncio.Event()
+        self.sio.on("update", self._on_update)
+        self.me: dict | None = None
+
+    async def _on_update(self, msg: dict) -> None:
+        self.updates.append(msg)
+        self._arrived.set()
+
+    async def connect(self) -> "Client":
+        auth = {"event": self.code}
+        if self.token:
+            auth["token"] = self.token
+        await self.sio.connect(self.server.url, auth=auth, transports=[self.transport], wait_timeout=10)
+        return self
+
+    async def call(self, name: str, payload: object = None) -> dict:
+        if payload is None:
+            return await self.sio.call(name, timeout=10)
+        return await self.sio.call(name, payload, timeout=10)
+
+    async def ok(self, name: str, payload: object = None) -> object:
+        reply = await self.call(name, payload)
+        assert reply["ok"], reply
+        return reply["data"]
+
+    async def join(self, attendance: str = "in_room", name: str | None = None) -> dict:
+        data = await self.ok("join", {"attendance": attendance, "name": name})
+        self.token = data.get("token", self.token)
+        self.me = data["me"]
+        return data
+
+    async def ask(self, text: str, **extra) -> dict:
+        return (await self.ok("ask", {"text": text, **extra}))["question"]
+
+    async def snapshot(self, sort: str = "top") -> dict:
+        return await self.ok("snapshot", {"sort": sort})
+
+    async def wait_for(self, predicate, timeout: float = 5.0) -> dict:
+        """Wait until a broadcast satisfying predicate has arrived; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for msg in self.updates:
+                if predicate(msg):
+                    return msg
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no matching broadcast in {timeout}s; got {self.updates}")
+            self._arrived.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+async def joined(server: Server, code: str, attendance: str = "in_room", name: str | None = None) -> Client:
+    client = await Client(server, code).connect()
+    await client.join(attendance, name)
+    return client
