@@ -153,8 +153,10 @@ class Client:
         self.transport = transport
         self.sio = socketio.AsyncClient(reconnection=False)
         self.updates: list[dict] = []
+        self.connect_errors: list[object] = []
         self._arrived = asyncio.Event()
         self.sio.on("update", self._on_update)
+        self.sio.on("connect_error", self.connect_errors.append)
         self.me: dict | None = None
 
     async def _on_update(self, msg: dict) -> None:
@@ -212,3 +214,17 @@ async def joined(server: Server, code: str, attendance: str = "in_room", name: s
     client = await Client(server, code).connect()
     await client.join(attendance, name)
     return client
+
+
+async def connect_refusal(server: Server, auth: object) -> dict:
+    """Try to connect with these credentials; return the error the server refused them with."""
+    sio = socketio.AsyncClient(reconnection=False)
+    errors: list[object] = []
+    sio.on("connect_error", errors.append)
+    try:
+        await sio.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        assert errors and isinstance(errors[0], dict), errors
+        return errors[0]["data"]
+    await sio.disconnect()
+    raise AssertionError(f"connection with {auth!r} was accepted")

@@ -72,11 +72,11 @@ class ParticipantSockets:
             credentials = schemas.ConnectAuth.model_validate(auth)
             event, participant = await self.qa.identify(credentials.event, credentials.token)
         except ValidationError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(messages.invalid(exc)["error"])
+            refusal = messages.invalid(exc)["error"]
+            raise socketio.exceptions.ConnectionRefusedError(refusal["message"], refusal)
         except LiveError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(
-                messages.error(exc.code, exc.message)["error"]
-            )
+            refusal = messages.error(exc.code, exc.message)["error"]
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, refusal)
         participant_id = None if participant is None else participant["id"]
         self.identities[sid] = Identity(event["id"], participant_id)
         await self.sio.enter_room(sid, event_room(event["id"]))
