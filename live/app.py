@@ -1,5 +1,6 @@
 """Composition: the aiohttp app, the Socket.IO server and everything whose lifetime they share."""
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from live.transport.socket import ParticipantSockets
 log = logging.getLogger(__name__)
 
 MAX_SOCKET_MESSAGE = 64 * 1024
+SOCKET_CLOSE_TIMEOUT = 1.0
 DEMO_TITLE = "Demo: citizens' assembly"
 DEMO_DESCRIPTION = "A demonstration event. Ask a question, upvote the ones you want answered."
 
@@ -105,5 +107,18 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
             await fanout.stop()
             await db.close()
 
+    async def close_sockets(app: web.Application) -> None:
+        """Close every client so it reconnects (elsewhere, or here after a restart) at once."""
+        closing = [
+            asyncio.create_task(socket.close(reason=sio.eio.reason.SERVER_DISCONNECT))
+            for socket in list(sio.eio.sockets.values())
+        ]
+        if closing:
+            _, stuck = await asyncio.wait(closing, timeout=SOCKET_CLOSE_TIMEOUT)
+            for task in stuck:
+                task.cancel()
+        await sio.shutdown()
+
     app.cleanup_ctx.append(lifetime)
+    app.on_shutdown.append(close_sockets)
     return app

@@ -13,6 +13,8 @@ from live.services.events import EventService
 from live.settings import Settings
 from live.store import Database
 
+SHUTDOWN_TIMEOUT = 5.0
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
@@ -31,7 +33,9 @@ def serve(args: argparse.Namespace) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     app = create_app(settings, demo=args.demo)
     announce(f"live is serving on http://{settings.host}:{settings.port} (database {settings.db})")
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        app, host=settings.host, port=settings.port, print=None, shutdown_timeout=SHUTDOWN_TIMEOUT
+    )
     return 0
 
 
