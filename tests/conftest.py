@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import pytest
 
 from live.settings import Settings
@@ -23,3 +26,32 @@ async def server(settings):
 @pytest.fixture
 async def event(server) -> dict:
     return (await server.create_event("Development day 1"))["event"]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+async def browser():
+    """Headless Debian Chromium driven by Playwright; skipped locally without it, required in CI."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI: .ci/run installs the Debian package")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        instance = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            await instance.close()

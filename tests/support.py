@@ -49,7 +49,7 @@ class Server:
 async def running_server(settings: Settings):
     """The whole app, in this process, listening on a real loopback port."""
     app = create_app(settings)
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

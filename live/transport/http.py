@@ -210,6 +210,7 @@ def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamRespons
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", page("index.html"))
+    app.router.add_get("/favicon.ico", page("favicon.svg"))
     app.router.add_get("/e/{code}", event_page("event.html"))
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/events", list_events)
