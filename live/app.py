@@ -112,6 +112,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         closing = [
             asyncio.create_task(socket.close(reason=sio.eio.reason.SERVER_DISCONNECT))
             for socket in list(sio.eio.sockets.values())
+            if not (socket.closing or socket.closed)
         ]
         if closing:
             _, stuck = await asyncio.wait(closing, timeout=SOCKET_CLOSE_TIMEOUT)

@@ -15,7 +15,7 @@ import aiohttp
 import socketio
 from aiohttp import web
 
-from live.app import create_app
+from live.app import SIO, create_app
 from live.settings import Settings
 
 ORGANISER_TOKEN = "organiser-test-token"
@@ -57,7 +57,15 @@ async def running_server(settings: Settings):
     try:
         yield Server(f"http://127.0.0.1:{port}", settings, app)
     finally:
+        await _let_disconnects_land(app)
         await runner.cleanup()
+
+
+async def _let_disconnects_land(app: web.Application, timeout: float = 1.0) -> None:
+    """Give the server a moment to see clients the test already closed, so teardown is quick."""
+    deadline = time.monotonic() + timeout
+    while app[SIO].eio.sockets and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
 
 
 class ServerProcess:
