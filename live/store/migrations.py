@@ -58,4 +58,52 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (participant_id, op_id)
     ) WITHOUT ROWID;
     """,
+    # 2: moderation: modes, filter settings, review states, optimistic versions, moderator
+    #    sessions, the append-only moderation log and the event's focus on the big screen
+    """
+    ALTER TABLE events ADD COLUMN moderation_mode TEXT NOT NULL DEFAULT 'post';
+    ALTER TABLE events ADD COLUMN blocked_terms TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE events ADD COLUMN disabled_filters TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE events ADD COLUMN focus_question_id INTEGER REFERENCES questions(id);
+    ALTER TABLE participants ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE questions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE questions ADD COLUMN reason TEXT;
+    ALTER TABLE questions ADD COLUMN note TEXT;
+    ALTER TABLE questions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE questions ADD COLUMN original_text TEXT;
+    ALTER TABLE questions ADD COLUMN duplicate_of INTEGER REFERENCES questions(id);
+    ALTER TABLE questions ADD COLUMN merged_into INTEGER REFERENCES questions(id);
+    ALTER TABLE questions ADD COLUMN merged_from_status TEXT;
+    ALTER TABLE questions ADD COLUMN topic TEXT;
+    ALTER TABLE questions ADD COLUMN decided_at REAL;
+    CREATE INDEX questions_merged ON questions(merged_into);
+    CREATE TABLE moderator_sessions (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        pseudonym TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE INDEX moderator_sessions_event ON moderator_sessions(event_id);
+    CREATE TABLE moderation_log (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        at REAL NOT NULL,
+        moderator TEXT NOT NULL,
+        action TEXT NOT NULL,
+        question_id INTEGER REFERENCES questions(id),
+        participant_id INTEGER REFERENCES participants(id),
+        reason TEXT,
+        note TEXT,
+        before_text TEXT,
+        after_text TEXT,
+        details TEXT
+    );
+    CREATE INDEX moderation_log_event ON moderation_log(event_id, id);
+    CREATE TRIGGER moderation_log_no_update BEFORE UPDATE ON moderation_log
+    BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
+    CREATE TRIGGER moderation_log_no_delete BEFORE DELETE ON moderation_log
+    BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
+    """,
 ]
