@@ -78,12 +78,16 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.log = db.with_suffix(f".{self.port}.log")
+        self.start_args: list[str] = []
 
     def start(self) -> None:
         env = {**os.environ, "LIVE_ORGANISER_TOKEN": ORGANISER_TOKEN, **self.env}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "live", "serve", "--port", str(self.port), "--db", str(self.db)],
+                [
+                    sys.executable, "-m", "live", "serve",
+                    "--port", str(self.port), "--db", str(self.db), *self.start_args,
+                ],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
