@@ -7,11 +7,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from live.domain.changes import Change, Published, VoteCount
+from live.domain.polls import (
+    PollAnswered,
+    PollState,
+    ResultsVisibility,
+    results_visible_to_audience,
+)
 
 log = logging.getLogger(__name__)
 
 UPDATE_EVENT = "update"
 Emit = Callable[[str, dict, str], Awaitable[None]]
+#: Reads the current tallies of polls: [(poll, results)], for the audience's visibility rules.
+Tallies = Callable[[list[int]], Awaitable[list[tuple[dict, dict]]]]
+#: Sends full poll results to those who may always see them (moderators, the screen).
+StaffResults = Callable[[int, list[dict]], None]
 
 
 def event_room(event_id: int) -> str:
@@ -19,26 +29,50 @@ def event_room(event_id: int) -> str:
 
 
 @dataclass
-class _PendingVotes:
+class _Pending:
+    """A window of coalesced changes of one event, covering seqs prev+1 … seq."""
+
     prev: int
     seq: int = 0
     counts: dict[int, int] = field(default_factory=dict)
+    polls: set[int] = field(default_factory=set)
+
+
+@dataclass
+class _WithTallies:
+    """A window message that still needs the polls' tallies, read when its turn comes."""
+
+    event_id: int
+    message: dict
+    poll_ids: list[int]
 
 
 class Fanout:
-    """Structural changes go out at once; vote counts at most once per flush interval per event.
+    """Structural changes go out at once; vote counts and poll tallies are coalesced per event.
 
-    Every message carries `seq` and `prev`: a client at a seq of at least `prev` may apply it;
-    one further behind has missed something and asks for a snapshot.
+    Votes go out at most once per flush interval, poll tallies at most once per poll interval,
+    both as absolute values. Every message carries `seq` and `prev`: a client at a seq of at
+    least `prev` may apply it; one further behind has missed something and asks for a snapshot.
     """
 
-    def __init__(self, emit: Emit, flush_interval: float) -> None:
+    def __init__(
+        self,
+        emit: Emit,
+        flush_interval: float,
+        poll_interval: float = 0.2,
+        tallies: Tallies | None = None,
+        staff_results: StaffResults | None = None,
+    ) -> None:
         self._emit = emit
         self._flush_interval = flush_interval
-        self._queue: asyncio.Queue[tuple[str, dict] | None] = asyncio.Queue()
-        self._pending: dict[int, _PendingVotes] = {}
-        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._poll_interval = poll_interval
+        self._tallies = tallies
+        self._staff_results = staff_results
+        self._queue: asyncio.Queue[tuple[str, dict] | _WithTallies | None] = asyncio.Queue()
+        self._pending: dict[int, _Pending] = {}
+        self._timers: dict[int, tuple[float, asyncio.TimerHandle]] = {}
         self._last_flush: dict[int, float] = {}
+        self._last_poll_flush: dict[int, float] = {}
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -56,49 +90,85 @@ class Fanout:
         """Accept committed changes in commit order; never blocks."""
         for change in changes:
             if isinstance(change, VoteCount):
-                self._add_vote(change)
+                self._window(change.event_id, change.seq).counts[change.question_id] = change.votes
+                self._schedule(change.event_id)
+            elif isinstance(change, PollAnswered):
+                self._window(change.event_id, change.seq).polls.add(change.poll_id)
+                self._schedule(change.event_id)
             else:
                 self._flush(change.event_id)
                 self._send(change.event_id, _structural(change))
 
-    def _add_vote(self, count: VoteCount) -> None:
-        pending = self._pending.get(count.event_id)
+    def _window(self, event_id: int, seq: int) -> _Pending:
+        pending = self._pending.get(event_id)
         if pending is None:
-            pending = self._pending[count.event_id] = _PendingVotes(prev=count.seq - 1)
-        pending.seq = count.seq
-        pending.counts[count.question_id] = count.votes
-        if count.event_id not in self._timers:
-            due = self._last_flush.get(count.event_id, 0.0) + self._flush_interval
-            delay = max(0.0, due - time.monotonic())
-            loop = asyncio.get_running_loop()
-            self._timers[count.event_id] = loop.call_later(delay, self._flush, count.event_id)
+            pending = self._pending[event_id] = _Pending(prev=seq - 1)
+        pending.seq = seq
+        return pending
+
+    def _schedule(self, event_id: int) -> None:
+        """Flush when both the vote and, if tallies wait, the poll interval allow it."""
+        due = self._last_flush.get(event_id, 0.0) + self._flush_interval
+        if self._pending[event_id].polls:
+            due = max(due, self._last_poll_flush.get(event_id, 0.0) + self._poll_interval)
+        scheduled = self._timers.get(event_id)
+        if scheduled is not None:
+            if scheduled[0] >= due:
+                return
+            scheduled[1].cancel()
+        delay = max(0.0, due - time.monotonic())
+        handle = asyncio.get_running_loop().call_later(delay, self._flush, event_id)
+        self._timers[event_id] = (due, handle)
 
     def _flush(self, event_id: int) -> None:
         timer = self._timers.pop(event_id, None)
         if timer is not None:
-            timer.cancel()
+            timer[1].cancel()
         pending = self._pending.pop(event_id, None)
         if pending is None:
             return
-        self._last_flush[event_id] = time.monotonic()
+        now = time.monotonic()
+        self._last_flush[event_id] = now
         message = {
             "seq": pending.seq,
             "prev": pending.prev,
             "type": "votes",
             "counts": [[qid, votes] for qid, votes in pending.counts.items()],
         }
-        self._send(event_id, message)
+        if pending.polls and self._tallies is not None:
+            self._last_poll_flush[event_id] = now
+            self._queue.put_nowait(_WithTallies(event_id, message, sorted(pending.polls)))
+        else:
+            self._send(event_id, message)
 
     def _send(self, event_id: int, message: dict) -> None:
         self._queue.put_nowait((event_room(event_id), message))
 
     async def _run(self) -> None:
         while (item := await self._queue.get()) is not None:
-            room, message = item
             try:
+                if isinstance(item, _WithTallies):
+                    item = await self._with_tallies(item)
+                room, message = item
                 await self._emit(UPDATE_EVENT, message, room)
             except Exception:
-                log.exception("broadcast to %s failed", room)
+                log.exception("broadcast failed")
+
+    async def _with_tallies(self, item: _WithTallies) -> tuple[str, dict]:
+        """Read the tallies now, after every earlier message has gone, so none goes back in time."""
+        assert self._tallies is not None
+        found = await self._tallies(item.poll_ids)
+        if self._staff_results is not None:
+            self._staff_results(item.event_id, [{"id": p["id"], "results": r} for p, r in found])
+        visible = [
+            {"id": poll["id"], "results": tally}
+            for poll, tally in found
+            if results_visible_to_audience(
+                ResultsVisibility(poll["visibility"]), PollState(poll["state"])
+            )
+        ]
+        message = {**item.message, "polls": visible} if visible else item.message
+        return event_room(item.event_id), message
 
 
 def _structural(change: Change) -> dict:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     vote_flush_interval: float = Field(
         0.1, gt=0, description="Minimum seconds between two vote-count broadcasts of one event."
     )
+    poll_flush_interval: float = Field(
+        0.2, gt=0, description="Minimum seconds between two poll-results broadcasts of one event."
+    )
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
     def base_url(self) -> str:

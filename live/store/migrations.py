@@ -106,4 +106,33 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER moderation_log_no_delete BEFORE DELETE ON moderation_log
     BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
     """,
+    # 3: polls and their responses (one per participant per poll; changing it replaces it)
+    """
+    CREATE TABLE polls (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        kind TEXT NOT NULL,
+        question TEXT NOT NULL,
+        options TEXT NOT NULL DEFAULT '[]',
+        settings TEXT NOT NULL DEFAULT '{}',
+        audience TEXT NOT NULL DEFAULT 'everyone',
+        visibility TEXT NOT NULL DEFAULT 'live',
+        state TEXT NOT NULL DEFAULT 'draft',
+        created_at REAL NOT NULL,
+        opened_at REAL,
+        closed_at REAL
+    );
+    CREATE INDEX polls_event ON polls(event_id, state);
+    CREATE TABLE poll_responses (
+        poll_id INTEGER NOT NULL REFERENCES polls(id),
+        participant_id INTEGER NOT NULL REFERENCES participants(id),
+        attendance TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        counted INTEGER NOT NULL DEFAULT 1,
+        reasons TEXT NOT NULL DEFAULT '[]',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (poll_id, participant_id)
+    ) WITHOUT ROWID;
+    """,
 ]

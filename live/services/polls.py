@@ -1,0 +1,202 @@
+"""Poll use cases: prepare, open, close, answer, and the tallies the fan-out sends."""
+
+from collections.abc import Callable
+
+import aiosqlite
+
+from live.domain import errors
+from live.domain.changes import Change
+from live.domain.errors import LiveError
+from live.domain.polls import (
+    Audience,
+    PollAnswered,
+    PollKind,
+    PollSpec,
+    PollState,
+    ResultsVisibility,
+    public_poll,
+    results,
+    results_visible_to_audience,
+    spec_of,
+    transition,
+    validate_answer,
+)
+from live.services.qa import Identity, _once, _open_event
+from live.store import Database
+from live.store import events as event_store
+from live.store import participants as participant_store
+from live.store import polls as poll_store
+from moderation import Action, FilterConfig, evaluate
+
+#: Poll answers pass the text filters; flooding and duplicates make no sense for them.
+ANSWER_FILTERS = FilterConfig(disabled=frozenset({"flood", "duplicate"}))
+TEXT_KINDS = frozenset({PollKind.WORD_CLOUD, PollKind.OPEN_TEXT})
+
+
+class PollService:
+    def __init__(self, db: Database, publish: Callable[[list], None]) -> None:
+        self.db = db
+        self.publish = publish
+
+    def _then(self, outcome: tuple[dict, list]) -> dict:
+        result, changes = outcome
+        if changes:
+            self.publish(changes)
+        return result
+
+    async def create(
+        self,
+        event_id: int,
+        spec: PollSpec,
+        audience: Audience = Audience.EVERYONE,
+        visibility: ResultsVisibility = ResultsVisibility.LIVE,
+    ) -> dict:
+        """A new poll starts as a draft: only the organisers, moderators and screen know of it."""
+        spec.validate()
+
+        async def work(conn: aiosqlite.Connection) -> dict:
+            await _open_event(conn, event_id)
+            poll = await poll_store.insert_poll(
+                conn,
+                event_id=event_id,
+                kind=spec.kind.value,
+                question=spec.question,
+                options=list(spec.options),
+                settings=spec.settings(),
+                audience=audience.value,
+                visibility=visibility.value,
+            )
+            return staff_poll(poll, results(spec, []))
+
+        return await self.db.write(work)
+
+    async def set_state(self, event_id: int, poll_id: int, target: PollState) -> dict:
+        async def work(conn: aiosqlite.Connection) -> tuple[dict, list]:
+            await _open_event(conn, event_id)
+            poll = await _poll_in_event(conn, event_id, poll_id)
+            transition(PollState(poll["state"]), target)
+            await poll_store.set_state(conn, poll_id, target.value)
+            poll = await poll_store.get_poll(conn, poll_id)
+            tally = results(spec_of(poll), await poll_store.counted_responses(conn, poll_id))
+            seq = await event_store.next_seq(conn, event_id)
+            change = Change(event_id, seq, "poll", {"poll": audience_poll(poll, tally)})
+            return staff_poll(poll, tally), [change]
+
+        return await self.db.write(work, then=self._then)
+
+    async def answer(
+        self, identity: Identity, poll_id: int, value: object, op_id: str | None
+    ) -> dict:
+        """Store this participant's one answer, replacing an earlier one while the poll is open."""
+        participant_id = identity.require_participant()
+
+        async def work(conn: aiosqlite.Connection) -> tuple[dict, list]:
+            async def apply() -> tuple[dict, list]:
+                await _open_event(conn, identity.event_id)
+                poll = await _poll_in_event(conn, identity.event_id, poll_id)
+                state = PollState(poll["state"])
+                if state is PollState.DRAFT:
+                    raise LiveError(errors.NOT_FOUND, f"No poll {poll_id} is open in this event.")
+                if state is PollState.CLOSED:
+                    raise LiveError(errors.CLOSED, "This poll is closed.")
+                participant = await participant_store.get_participant(conn, participant_id)
+                if (
+                    poll["audience"] == Audience.IN_ROOM
+                    and participant["attendance"] != "in_room"
+                ):
+                    raise LiveError(errors.FORBIDDEN, "This poll is for the people in the room.")
+                spec = spec_of(poll)
+                canonical = validate_answer(spec, value)
+                counted, reasons = _screen(spec.kind, canonical)
+                await poll_store.put_response(
+                    conn,
+                    poll_id=poll_id,
+                    participant_id=participant_id,
+                    attendance=participant["attendance"],
+                    answer=canonical,
+                    counted=counted,
+                    reasons=reasons,
+                )
+                seq = await event_store.next_seq(conn, identity.event_id)
+                result = {"poll_id": poll_id, "value": canonical, "counted": counted}
+                if reasons:
+                    result["reasons"] = reasons
+                return result, [PollAnswered(identity.event_id, seq, poll_id)]
+
+            return await _once(conn, participant_id, op_id, apply)
+
+        return await self.db.write(work, then=self._then)
+
+    async def tallies(self, poll_ids: list[int]) -> list[tuple[dict, dict]]:
+        """Current (poll, results) of these polls, read in one transaction for the fan-out."""
+
+        async def work(conn: aiosqlite.Connection) -> list[tuple[dict, dict]]:
+            found = []
+            for poll_id in poll_ids:
+                poll = await poll_store.get_poll(conn, poll_id)
+                if poll is not None:
+                    rows = await poll_store.counted_responses(conn, poll_id)
+                    found.append((poll, results(spec_of(poll), rows)))
+            return found
+
+        return await self.db.read(work)
+
+    async def for_audience(self, identity: Identity) -> dict:
+        """Open and closed polls with results where visible, and this participant's answers."""
+
+        async def work(conn: aiosqlite.Connection) -> dict:
+            polls = []
+            for poll in await poll_store.polls_of_event(conn, identity.event_id, False):
+                rows = await poll_store.counted_responses(conn, poll["id"])
+                polls.append(audience_poll(poll, results(spec_of(poll), rows)))
+            answers = {}
+            if identity.participant_id is not None:
+                answers = await poll_store.answers_of(
+                    conn, identity.participant_id, identity.event_id
+                )
+            return {"polls": polls, "answers": {str(k): v for k, v in answers.items()}}
+
+        return await self.db.read(work)
+
+    async def for_staff(self, event_id: int) -> list[dict]:
+        """Every poll of the event, drafts included, with results whatever their visibility."""
+
+        async def work(conn: aiosqlite.Connection) -> list[dict]:
+            polls = []
+            for poll in await poll_store.polls_of_event(conn, event_id, True):
+                rows = await poll_store.counted_responses(conn, poll["id"])
+                polls.append(staff_poll(poll, results(spec_of(poll), rows)))
+            return polls
+
+        return await self.db.read(work)
+
+
+def audience_poll(poll: dict, tally: dict) -> dict:
+    visible = results_visible_to_audience(
+        ResultsVisibility(poll["visibility"]), PollState(poll["state"])
+    )
+    return public_poll(poll, tally if visible else None)
+
+
+def staff_poll(poll: dict, tally: dict) -> dict:
+    return public_poll(poll, tally)
+
+
+def _screen(kind: PollKind, answer: object) -> tuple[bool, list[str]]:
+    """Run free-text answers through the moderation filters; held ones are stored, not counted."""
+    if kind not in TEXT_KINDS:
+        return True, []
+    texts = answer if isinstance(answer, list) else [answer]
+    reasons: list[str] = []
+    for text in texts:
+        verdict = evaluate(text, ANSWER_FILTERS)
+        if verdict.action is not Action.PUBLISH:
+            reasons.extend(r.value for r in verdict.reasons if r.value not in reasons)
+    return not reasons, reasons
+
+
+async def _poll_in_event(conn: aiosqlite.Connection, event_id: int, poll_id: int) -> dict:
+    poll = await poll_store.get_poll(conn, poll_id)
+    if poll is None or poll["event_id"] != event_id:
+        raise LiveError(errors.NOT_FOUND, f"No poll {poll_id} in this event.")
+    return poll
