@@ -9,6 +9,7 @@ import socketio
 from aiohttp import web
 
 from live.fanout import Fanout
+from live.notify import Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
 from live.services.qa import QAService
 from live.settings import Settings
@@ -88,10 +89,15 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
             settings.vote_flush_interval,
         )
         await fanout.start()
+        notifier = Notifier(
+            lambda name, data, room, namespace: sio.emit(name, data, room=room, namespace=namespace)
+        )
+        await notifier.start()
+        publish = dispatch(fanout.publish, notifier.publish)
         app[DATABASE] = db
         app[FANOUT] = fanout
-        app[EVENTS] = EventService(db, fanout.publish)
-        app[QA] = QAService(db, settings, fanout.publish)
+        app[EVENTS] = EventService(db, publish)
+        app[QA] = QAService(db, settings, publish)
         token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)
         if token:
             announce(f"Organiser token (shown once, keep it safe): {token}")
@@ -105,6 +111,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
             yield
         finally:
             await fanout.stop()
+            await notifier.stop()
             await db.close()
 
     async def close_sockets(app: web.Application) -> None:

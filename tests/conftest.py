@@ -3,8 +3,15 @@ import shutil
 
 import pytest
 
+from live.domain import tokens
 from live.settings import Settings
 from support import ORGANISER_TOKEN, running_server
+
+
+@pytest.fixture(autouse=True)
+def cheap_secret_hashing(monkeypatch):
+    """scrypt at production cost would add ~60 ms to every event created; hashes carry their cost."""
+    monkeypatch.setattr(tokens, "SCRYPT_N", 2**4)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from live.app import SIO, create_app
 from live.settings import Settings
 
 ORGANISER_TOKEN = "organiser-test-token"
+VISIBLE = {"published", "answered"}  # mirrors VISIBLE_STATUSES in live/domain/model.py
 
 
 def free_port() -> int:
@@ -124,11 +125,13 @@ class Replica:
 
     seq: int = -1
     event: dict | None = None
+    stage: dict | None = None
     questions: dict[int, dict] = field(default_factory=dict)
 
     def load(self, snapshot: dict) -> None:
         self.seq = snapshot["seq"]
         self.event = snapshot["event"]
+        self.stage = snapshot.get("stage")
         self.questions = {q["id"]: q for q in snapshot["questions"]}
 
     def apply(self, msg: dict) -> str:
@@ -138,7 +141,7 @@ class Replica:
             return "gap"
         if msg["type"] == "question":
             q = msg["question"]
-            if q["status"] == "published":
+            if q["status"] in VISIBLE:
                 self.questions[q["id"]] = q
             else:
                 self.questions.pop(q["id"], None)
@@ -148,11 +151,13 @@ class Replica:
                     self.questions[qid] = {**self.questions[qid], "votes": votes}
         elif msg["type"] == "event":
             self.event = msg["event"]
+        elif msg["type"] == "stage":
+            self.stage = msg["stage"]
         self.seq = msg["seq"]
         return "applied"
 
     def view(self) -> dict:
-        return {"event": self.event, "questions": self.questions}
+        return {"event": self.event, "stage": self.stage, "questions": self.questions}
 
 
 class Client:
@@ -165,14 +170,20 @@ class Client:
         self.transport = transport
         self.sio = socketio.AsyncClient(reconnection=False)
         self.updates: list[dict] = []
+        self.mine: list[dict] = []
         self.connect_errors: list[object] = []
         self._arrived = asyncio.Event()
         self.sio.on("update", self._on_update)
+        self.sio.on("mine", self._on_mine)
         self.sio.on("connect_error", self.connect_errors.append)
         self.me: dict | None = None
 
     async def _on_update(self, msg: dict) -> None:
         self.updates.append(msg)
+        self._arrived.set()
+
+    async def _on_mine(self, msg: dict) -> None:
+        self.mine.append(msg)
         self._arrived.set()
 
     async def connect(self) -> "Client":
@@ -204,11 +215,11 @@ class Client:
     async def snapshot(self, sort: str = "top") -> dict:
         return await self.ok("snapshot", {"sort": sort})
 
-    async def wait_for(self, predicate, timeout: float = 5.0) -> dict:
-        """Wait until a broadcast satisfying predicate has arrived; return it."""
+    async def wait_for(self, predicate, timeout: float = 5.0, among: str = "updates") -> dict:
+        """Wait until a message (a broadcast, or among="mine" an author notice) satisfies predicate."""
         deadline = time.monotonic() + timeout
         while True:
-            for msg in self.updates:
+            for msg in getattr(self, among):
                 if predicate(msg):
                     return msg
             remaining = deadline - time.monotonic()

@@ -44,7 +44,7 @@ async def test_acknowledged_writes_survive_kill_9(process):
     voters = [await joined(server, event["code"]) for _ in range(6)]
 
     async def ask_all(client: Client, n: int) -> list[dict]:
-        return [await client.ask(f"Question {n}.{i}") for i in range(4)]
+        return [await client.ask(f"Question {n}.{i}", allow_duplicate=True) for i in range(4)]
 
     asked = [q for batch in await asyncio.gather(*(ask_all(a, n) for n, a in enumerate(authors))) for q in batch]
 

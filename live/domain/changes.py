@@ -24,3 +24,26 @@ class VoteCount:
 
 
 Published = Change | VoteCount
+
+
+@dataclass(frozen=True)
+class Notice:
+    """News for one audience only, never the whole room: an event's moderators or one author."""
+
+    audience: str
+    target: int
+    name: str
+    data: dict
+
+
+MODERATORS = "moderators"
+PARTICIPANT = "participant"
+News = Published | Notice
+
+
+def to_moderators(event_id: int, name: str, data: dict) -> Notice:
+    return Notice(MODERATORS, event_id, name, data)
+
+
+def to_author(participant_id: int, name: str, data: dict) -> Notice:
+    return Notice(PARTICIPANT, participant_id, name, data)

@@ -14,8 +14,29 @@ class EventState(StrEnum):
 
 
 class QuestionStatus(StrEnum):
+    PENDING = "pending"
     PUBLISHED = "published"
+    ANSWERED = "answered"
+    REJECTED = "rejected"
+    ARCHIVED = "archived"
+    MERGED = "merged"
     WITHDRAWN = "withdrawn"
+
+
+class ModerationMode(StrEnum):
+    """pre: every question waits for a moderator; post: published unless a filter holds it."""
+
+    PRE = "pre"
+    POST = "post"
+
+
+class RejectReason(StrEnum):
+    OFF_TOPIC = "off_topic"
+    ABUSIVE = "abusive"
+    PERSONAL_DATA = "personal_data"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+    OTHER = "other"
 
 
 class Sort(StrEnum):
@@ -23,7 +44,10 @@ class Sort(StrEnum):
     RECENT = "recent"
 
 
-VISIBLE_STATUSES = frozenset({QuestionStatus.PUBLISHED})
+VISIBLE_STATUSES = frozenset({QuestionStatus.PUBLISHED, QuestionStatus.ANSWERED})
+
+#: Withheld questions whose text the public record may show; abusive or personal text never.
+PUBLIC_TEXT_REASONS = frozenset({RejectReason.OFF_TOPIC, RejectReason.DUPLICATE})
 
 
 def sort_key_top(question: dict) -> tuple:

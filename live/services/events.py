@@ -1,14 +1,16 @@
 """Creating, listing and changing events, and the organiser token that guards it."""
 
+import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
 
 from live.domain import codes, errors, tokens
-from live.domain.changes import Change, Published
+from live.domain.changes import Change, News
 from live.domain.errors import LiveError
-from live.domain.model import EventState
+from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
 from live.store import Database
 from live.store import events as event_store
@@ -27,7 +29,7 @@ class CreatedEvent:
 
 
 class EventService:
-    def __init__(self, db: Database, publish: Callable[[list[Published]], None]) -> None:
+    def __init__(self, db: Database, publish: Callable[[list[News]], None]) -> None:
         self.db = db
         self.publish = publish
 
@@ -70,10 +72,12 @@ class EventService:
         code: str | None = None,
         description: str = "",
         stream_url: str | None = None,
+        moderation: ModerationMode = ModerationMode.POST,
         demo: bool = False,
     ) -> CreatedEvent:
         moderator_secret = tokens.new_token(12)
         screen_token = tokens.new_token()
+        moderator_secret_hash = await asyncio.to_thread(tokens.slow_digest, moderator_secret)
         if code is not None:
             code = codes.normalise_code(code)
             if not codes.is_valid_code(code):
@@ -101,8 +105,9 @@ class EventService:
                 title=title,
                 description=description,
                 stream_url=stream_url,
-                moderator_secret_hash=tokens.digest(moderator_secret),
+                moderator_secret_hash=moderator_secret_hash,
                 screen_token_hash=tokens.digest(screen_token),
+                moderation_mode=moderation.value,
                 demo=demo,
             )
 
@@ -123,10 +128,11 @@ class EventService:
         return event
 
     async def update(self, code: str, fields: dict) -> dict:
-        """Change an event's details or state; participants see it at once."""
+        """Change an event's details, state or filter settings; participants see it at once."""
         code = codes.normalise_code(code)
+        fields = {k: json.dumps(v) if isinstance(v, list) else v for k, v in fields.items()}
 
-        async def work(conn: aiosqlite.Connection) -> tuple[dict, list[Published]]:
+        async def work(conn: aiosqlite.Connection) -> tuple[dict, list[News]]:
             event = await event_store.get_event_by_code(conn, code)
             if event is None:
                 raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
@@ -143,7 +149,7 @@ class EventService:
     async def set_state(self, code: str, state: EventState) -> dict:
         return await self.update(code, {"state": state.value})
 
-    def _publish_second(self, result: tuple[dict, list[Published]]) -> dict:
+    def _publish_second(self, result: tuple[dict, list[News]]) -> dict:
         event, changes = result
         self.publish(changes)
         return event

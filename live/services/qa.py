@@ -5,20 +5,26 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiosqlite
+import moderation
+from moderation import Reason
 
-from live.domain import codes, errors, tokens
-from live.domain.changes import Change, Published, VoteCount
+from live.domain import codes, errors, review, tokens
+from live.domain.changes import News, VoteCount
 from live.domain.errors import LiveError
-from live.domain.model import VISIBLE_STATUSES, Attendance, EventState, QuestionStatus, Sort
-from live.domain.model import sort_questions
-from live.domain.views import is_visible, own_question, public_event, public_question
+from live.domain.model import VISIBLE_STATUSES, Attendance, EventState, ModerationMode
+from live.domain.model import QuestionStatus, Sort, sort_questions
+from live.domain.views import is_visible, own_question, public_event, public_question, stage
+from live.services.news import question_news
 from live.settings import Settings
 from live.store import Database
 from live.store import events as event_store
+from live.store import moderation as moderation_store
 from live.store import participants as participant_store
 from live.store import questions as question_store
 
-Outcome = tuple[dict, list[Published]]
+Outcome = tuple[dict, list[News]]
+FLOOD_WINDOW = 60.0
+FILTER_MODERATOR = "automatic filter"
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ class Identity:
 
 class QAService:
     def __init__(
-        self, db: Database, settings: Settings, publish: Callable[[list[Published]], None]
+        self, db: Database, settings: Settings, publish: Callable[[list[News]], None]
     ) -> None:
         self.db = db
         self.settings = settings
@@ -97,14 +103,24 @@ class QAService:
         return participant, token
 
     async def ask(
-        self, identity: Identity, text: str, anonymous: bool, op_id: str | None
+        self,
+        identity: Identity,
+        text: str,
+        anonymous: bool,
+        op_id: str | None,
+        allow_duplicate: bool = False,
     ) -> dict:
+        """Run the event's filters, then publish, hold for review or reject the new question.
+
+        A near-duplicate is refused with the existing question unless the author insists.
+        """
         participant_id = identity.require_participant()
         limit, window = self.settings.ask_limit, self.settings.ask_window
 
         async def work(conn: aiosqlite.Connection) -> Outcome:
             async def apply() -> Outcome:
-                await _open_event(conn, identity.event_id)
+                event = await _open_event(conn, identity.event_id)
+                now = time.time()
                 recent = await question_store.count_recent(
                     conn, participant_id, time.time() - window
                 )
@@ -115,7 +131,32 @@ class QAService:
                         "please wait a moment.",
                     )
                 participant = await participant_store.get_participant(conn, participant_id)
-                seq = await event_store.next_seq(conn, identity.event_id)
+                existing = await question_store.visible_texts(
+                    conn, identity.event_id, VISIBLE_STATUSES
+                )
+                last_minute = await question_store.count_recent(
+                    conn, participant_id, now - FLOOD_WINDOW
+                )
+                verdict = moderation.evaluate(
+                    text,
+                    review.filter_config(event),
+                    moderation.Context(existing=existing, recent_count=last_minute),
+                )
+                if Reason.FLOOD in verdict.reasons:
+                    raise LiveError(
+                        errors.RATE_LIMITED, "You are asking very fast; please wait a minute."
+                    )
+                if verdict.duplicate_of is not None and not allow_duplicate:
+                    similar = await question_store.get_question(conn, verdict.duplicate_of)
+                    raise LiveError(
+                        errors.CONFLICT,
+                        "A very similar question has already been asked: upvote it instead, "
+                        "or send yours anyway.",
+                        {"duplicate_of": public_question(similar)},
+                    )
+                admission = review.admit(
+                    ModerationMode(event["moderation_mode"]), verdict, bool(participant["muted"])
+                )
                 row = await question_store.insert_question(
                     conn,
                     event_id=identity.event_id,
@@ -123,12 +164,25 @@ class QAService:
                     text=text,
                     author_name=None if anonymous else participant["name"],
                     attendance=participant["attendance"],
-                    status=QuestionStatus.PUBLISHED.value,
-                    seq=seq,
+                    status=admission.status.value,
+                    seq=event["seq"],
+                    flags=list(admission.flags),
+                    reason=admission.reason,
+                    duplicate_of=verdict.duplicate_of,
                 )
-                question = public_question(row)
-                change = Change(identity.event_id, seq, "question", {"question": question})
-                return {"question": question}, [change] if is_visible(row) else []
+                if admission.status is not QuestionStatus.PUBLISHED and admission.flags:
+                    await moderation_store.append_log(
+                        conn,
+                        event_id=identity.event_id,
+                        moderator=FILTER_MODERATOR,
+                        action="reject" if admission.reason else "hold",
+                        question_id=row["id"],
+                        participant_id=participant_id,
+                        reason=admission.reason,
+                        details={"flags": list(admission.flags)},
+                    )
+                news = await question_news(conn, None, row)
+                return {"question": public_question(row), "mine": own_question(row)}, news
 
             return await _once(conn, participant_id, op_id, apply)
 
@@ -144,11 +198,12 @@ class QAService:
                 raise LiveError(errors.FORBIDDEN, "You can only withdraw your own questions.")
             if row["status"] == QuestionStatus.WITHDRAWN:
                 return {"question": own_question(row)}, []
-            seq = await event_store.next_seq(conn, identity.event_id)
-            await question_store.set_status(conn, question_id, QuestionStatus.WITHDRAWN, seq)
-            row = await question_store.get_question(conn, question_id)
-            change = Change(identity.event_id, seq, "question", {"question": public_question(row)})
-            return {"question": own_question(row)}, [change]
+            if row["status"] == QuestionStatus.MERGED:
+                raise LiveError(errors.INVALID, "This question was merged into another one.")
+            after = await question_store.update_question(
+                conn, question_id, {"status": QuestionStatus.WITHDRAWN.value}
+            )
+            return {"question": own_question(after)}, await question_news(conn, row, after)
 
         return await self._write(work)
 
@@ -211,6 +266,7 @@ class QAService:
             return {
                 "seq": event["seq"],
                 "event": public_event(event),
+                "stage": stage(event),
                 "sort": sort.value,
                 "questions": questions,
                 "me": me,

@@ -4,7 +4,10 @@ import time
 
 import aiosqlite
 
-EVENT_COLUMNS = "id, code, title, description, stream_url, state, seq, demo, created_at"
+EVENT_COLUMNS = (
+    "id, code, title, description, stream_url, state, seq, demo, created_at, "
+    "moderation_mode, blocked_terms, disabled_filters, focus_question_id"
+)
 
 
 async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
@@ -30,11 +33,12 @@ async def insert_event(
     stream_url: str | None,
     moderator_secret_hash: str,
     screen_token_hash: str,
+    moderation_mode: str,
     demo: bool = False,
 ) -> dict:
     async with conn.execute(
         "INSERT INTO events (code, title, description, stream_url, moderator_secret_hash, "
-        f"screen_token_hash, demo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        f"screen_token_hash, moderation_mode, demo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         f"RETURNING {EVENT_COLUMNS}",
         (
             code,
@@ -43,6 +47,7 @@ async def insert_event(
             stream_url,
             moderator_secret_hash,
             screen_token_hash,
+            moderation_mode,
             int(demo),
             time.time(),
         ),
@@ -81,7 +86,10 @@ async def list_events(conn: aiosqlite.Connection) -> list[dict]:
 
 
 async def update_event(conn: aiosqlite.Connection, event_id: int, fields: dict) -> None:
-    allowed = {"title", "description", "stream_url", "state"}
+    allowed = {
+        "title", "description", "stream_url", "state",
+        "moderation_mode", "blocked_terms", "disabled_filters", "focus_question_id",
+    }
     assert set(fields) <= allowed, f"not updatable: {set(fields) - allowed}"
     if not fields:
         return
@@ -96,5 +104,31 @@ async def next_seq(conn: aiosqlite.Connection, event_id: int) -> int:
     async with conn.execute(
         "UPDATE events SET seq = seq + 1 WHERE id = ? RETURNING seq", (event_id,)
     ) as cur:
+        (seq,) = await cur.fetchone()
+    return seq
+
+
+async def moderator_secret_hash(conn: aiosqlite.Connection, event_id: int) -> str:
+    async with conn.execute(
+        "SELECT moderator_secret_hash FROM events WHERE id = ?", (event_id,)
+    ) as cur:
+        (stored,) = await cur.fetchone()
+    return stored
+
+
+async def set_moderator_secret_hash(conn: aiosqlite.Connection, event_id: int, stored: str) -> None:
+    await conn.execute(
+        "UPDATE events SET moderator_secret_hash = ? WHERE id = ?", (stored, event_id)
+    )
+
+
+async def screen_token_hash(conn: aiosqlite.Connection, event_id: int) -> str:
+    async with conn.execute("SELECT screen_token_hash FROM events WHERE id = ?", (event_id,)) as cur:
+        (stored,) = await cur.fetchone()
+    return stored
+
+
+async def current_seq(conn: aiosqlite.Connection, event_id: int) -> int:
+    async with conn.execute("SELECT seq FROM events WHERE id = ?", (event_id,)) as cur:
         (seq,) = await cur.fetchone()
     return seq

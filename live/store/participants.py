@@ -5,7 +5,7 @@ import time
 
 import aiosqlite
 
-PARTICIPANT_COLUMNS = "id, event_id, name, attendance, created_at"
+PARTICIPANT_COLUMNS = "id, event_id, name, attendance, created_at, muted"
 
 
 async def insert_participant(
@@ -63,3 +63,30 @@ async def put_operation(
         "INSERT INTO operations (participant_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
         (participant_id, op_id, json.dumps(result), time.time()),
     )
+
+
+async def set_muted(conn: aiosqlite.Connection, participant_id: int, muted: bool) -> None:
+    await conn.execute(
+        "UPDATE participants SET muted = ? WHERE id = ?", (int(muted), participant_id)
+    )
+
+
+async def with_history(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
+    """Every participant of the event who asked, with how many questions they have asked."""
+    async with conn.execute(
+        "SELECT p.id, p.event_id, p.name, p.attendance, p.created_at, p.muted, count(q.id) AS asked "
+        "FROM participants p JOIN questions q ON q.participant_id = p.id "
+        "WHERE p.event_id = ? GROUP BY p.id ORDER BY p.id",
+        (event_id,),
+    ) as cur:
+        return [dict(row) for row in await cur.fetchall()]
+
+
+async def one_with_history(conn: aiosqlite.Connection, participant_id: int) -> dict:
+    async with conn.execute(
+        f"SELECT {PARTICIPANT_COLUMNS}, "
+        "(SELECT count(*) FROM questions q WHERE q.participant_id = participants.id) AS asked "
+        "FROM participants WHERE id = ?",
+        (participant_id,),
+    ) as cur:
+        return dict(await cur.fetchone())

@@ -1,11 +1,21 @@
 """Queries on questions and votes; vote counts are always recomputed from the vote rows."""
 
+import json
 import time
 
 import aiosqlite
 
 QUESTION_COLUMNS = (
-    "id, event_id, participant_id, text, author_name, attendance, status, votes, created_at, seq"
+    "id, event_id, participant_id, text, author_name, attendance, status, votes, created_at, seq, "
+    "version, reason, note, flags, original_text, duplicate_of, merged_into, merged_from_status, "
+    "topic, decided_at, "
+    "(SELECT json_group_array(json_object('author_name', m.author_name, "
+    "'attendance', m.attendance)) FROM questions m WHERE m.merged_into = questions.id) "
+    "AS merged_authors"
+)
+UPDATABLE = frozenset(
+    {"status", "text", "reason", "note", "original_text", "merged_into", "merged_from_status",
+     "topic", "decided_at"}
 )
 
 
@@ -19,13 +29,21 @@ async def insert_question(
     attendance: str,
     status: str,
     seq: int,
+    flags: list[str],
+    reason: str | None,
+    duplicate_of: int | None,
 ) -> dict:
-    async with conn.execute(
+    now = time.time()
+    cur = await conn.execute(
         "INSERT INTO questions (event_id, participant_id, text, author_name, attendance, status, "
-        f"created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {QUESTION_COLUMNS}",
-        (event_id, participant_id, text, author_name, attendance, status, time.time(), seq),
-    ) as cur:
-        return dict(await cur.fetchone())
+        "created_at, seq, flags, reason, duplicate_of, decided_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event_id, participant_id, text, author_name, attendance, status, now, seq,
+            json.dumps(flags), reason, duplicate_of, now if reason is not None else None,
+        ),
+    )
+    return await get_question(conn, cur.lastrowid)
 
 
 async def get_question(conn: aiosqlite.Connection, question_id: int) -> dict | None:
@@ -36,10 +54,40 @@ async def get_question(conn: aiosqlite.Connection, question_id: int) -> dict | N
     return None if row is None else dict(row)
 
 
-async def set_status(conn: aiosqlite.Connection, question_id: int, status: str, seq: int) -> None:
+async def update_question(conn: aiosqlite.Connection, question_id: int, fields: dict) -> dict:
+    """Change a question and advance its version, so moderators acting on what they saw conflict."""
+    assert set(fields) <= UPDATABLE, f"not updatable: {set(fields) - UPDATABLE}"
+    assignments = "".join(f"{name} = ?, " for name in fields)
     await conn.execute(
-        "UPDATE questions SET status = ?, seq = ? WHERE id = ?", (status, seq, question_id)
+        f"UPDATE questions SET {assignments}version = version + 1 WHERE id = ?",
+        (*fields.values(), question_id),
     )
+    return await get_question(conn, question_id)
+
+
+async def merged_into(conn: aiosqlite.Connection, question_id: int) -> list[int]:
+    async with conn.execute(
+        "SELECT id FROM questions WHERE merged_into = ? ORDER BY id", (question_id,)
+    ) as cur:
+        return [row[0] for row in await cur.fetchall()]
+
+
+async def visible_texts(
+    conn: aiosqlite.Connection, event_id: int, statuses: frozenset[str]
+) -> list[tuple[int, str]]:
+    marks = ", ".join("?" for _ in statuses)
+    async with conn.execute(
+        f"SELECT id, text FROM questions WHERE event_id = ? AND status IN ({marks}) ORDER BY id",
+        (event_id, *sorted(statuses)),
+    ) as cur:
+        return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
+async def questions_of_event(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
+    async with conn.execute(
+        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE event_id = ? ORDER BY id", (event_id,)
+    ) as cur:
+        return [dict(row) for row in await cur.fetchall()]
 
 
 async def questions_with_status(
@@ -82,20 +130,25 @@ async def add_vote(conn: aiosqlite.Connection, question_id: int, participant_id:
 
 
 async def remove_vote(conn: aiosqlite.Connection, question_id: int, participant_id: int) -> bool:
-    """Delete the vote row; False when there was none."""
+    """Delete the vote rows on the question and on those merged into it; False when there were none."""
     cur = await conn.execute(
-        "DELETE FROM votes WHERE question_id = ? AND participant_id = ?",
-        (question_id, participant_id),
+        "DELETE FROM votes WHERE participant_id = ? AND (question_id = ? OR question_id IN "
+        "(SELECT id FROM questions WHERE merged_into = ?))",
+        (participant_id, question_id, question_id),
     )
-    return cur.rowcount == 1
+    return cur.rowcount >= 1
 
 
 async def recount(conn: aiosqlite.Connection, question_id: int) -> int:
-    """Derive the question's vote count from its rows and store it."""
+    """Derive the count from the rows: distinct voters on it and on questions merged into it.
+
+    A person who voted for both counts once; the author never counts for their own question.
+    """
     async with conn.execute(
-        "UPDATE questions SET votes = (SELECT count(*) FROM votes WHERE question_id = ?) "
-        "WHERE id = ? RETURNING votes",
-        (question_id, question_id),
+        "UPDATE questions SET votes = (SELECT count(DISTINCT v.participant_id) FROM votes v "
+        "JOIN questions q ON q.id = v.question_id WHERE (q.id = ?1 OR q.merged_into = ?1) "
+        "AND v.participant_id != questions.participant_id) WHERE id = ?1 RETURNING votes",
+        (question_id,),
     ) as cur:
         (votes,) = await cur.fetchone()
     return votes
@@ -103,8 +156,9 @@ async def recount(conn: aiosqlite.Connection, question_id: int) -> int:
 
 async def votes_of(conn: aiosqlite.Connection, participant_id: int, event_id: int) -> list[int]:
     async with conn.execute(
-        "SELECT v.question_id FROM votes v JOIN questions q ON q.id = v.question_id "
-        "WHERE v.participant_id = ? AND q.event_id = ? ORDER BY v.question_id",
+        "SELECT DISTINCT coalesce(q.merged_into, q.id) AS counted FROM votes v "
+        "JOIN questions q ON q.id = v.question_id "
+        "WHERE v.participant_id = ? AND q.event_id = ? ORDER BY counted",
         (participant_id, event_id),
     ) as cur:
         return [row[0] for row in await cur.fetchall()]

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from live.domain import errors
 from live.domain.errors import LiveError
-from live.domain.model import EventState
+from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
 from live.services.events import EventService
 from live.settings import Settings
@@ -130,6 +130,7 @@ async def create_event(request: web.Request) -> web.Response:
         code=payload.code,
         description=payload.description,
         stream_url=payload.stream_url,
+        moderation=ModerationMode(payload.moderation),
     )
     data = {
         "event": organiser_view(request.app[SETTINGS], created.event),

@@ -63,6 +63,13 @@ StreamUrl = Annotated[
 OpId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Id = Annotated[int, Field(ge=1, le=2**53)]
 AttendanceValue = Literal["in_room", "remote"]
+ModerationValue = Literal["pre", "post"]
+FilterName = Literal[
+    "flood", "offensive", "blocked_term", "personal_data", "link", "shouting", "repetition",
+    "duplicate",
+]
+BLOCKED_TERMS_MAX = 500
+BlockedTerm = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 
 
 class Payload(BaseModel):
@@ -83,6 +90,7 @@ class Ask(Payload):
     text: QuestionText
     anonymous: bool = False
     op_id: OpId | None = None
+    allow_duplicate: bool = False
 
 
 class QuestionRef(Payload):
@@ -104,9 +112,12 @@ class EventCreate(Payload):
     code: Annotated[str, StringConstraints(max_length=32)] | None = None
     description: Description = ""
     stream_url: StreamUrl = None
+    moderation: ModerationValue = "post"
 
 
 class EventUpdate(Payload):
     title: Title | None = None
     description: Description | None = None
     stream_url: StreamUrl = None
+    blocked_terms: Annotated[list[BlockedTerm], Field(max_length=BLOCKED_TERMS_MAX)] | None = None
+    disabled_filters: list[FilterName] | None = None

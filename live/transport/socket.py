@@ -11,16 +11,13 @@ from live.domain import errors
 from live.domain.errors import LiveError
 from live.domain.model import Attendance, Sort
 from live.fanout import event_room
+from live.notify import participant_room
 from live.services.qa import Identity, QAService
 from live.transport import messages, schemas
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, BaseModel], Awaitable[object]]
-
-
-def participant_room(participant_id: int) -> str:
-    return f"p:{participant_id}"
 
 
 class ParticipantSockets:
@@ -99,7 +96,11 @@ class ParticipantSockets:
 
     async def ask(self, sid: str, payload: schemas.Ask) -> dict:
         return await self.qa.ask(
-            self._identity(sid), payload.text, payload.anonymous, payload.op_id
+            self._identity(sid),
+            payload.text,
+            payload.anonymous,
+            payload.op_id,
+            payload.allow_duplicate,
         )
 
     async def withdraw(self, sid: str, payload: schemas.QuestionRef) -> dict:

@@ -14,7 +14,7 @@
   let sort = "top";
   let online = false;
   const myVotes = new Set();
-  const myQuestions = new Set();
+  const myQuestions = new Map();
   const saved = loadSaved();
 
   function loadSaved() {
@@ -72,7 +72,7 @@
       myVotes.clear();
       snap.me.votes.forEach((id) => myVotes.add(id));
       myQuestions.clear();
-      snap.me.questions.forEach((q) => myQuestions.add(q.id));
+      snap.me.questions.forEach((q) => myQuestions.set(q.id, q));
     }
     const outcome = liveSync.loadSnapshot(state, snap);
     render();
@@ -92,6 +92,13 @@
       socket.connect();
     }
   });
+  socket.on("mine", (msg) => {
+    const q = msg.question;
+    const before = myQuestions.get(q.id);
+    myQuestions.set(q.id, q);
+    if (before && before.status !== q.status) announce(fmt(S.statusChanged, { status: statusText(q) }));
+    renderMine();
+  });
   socket.on("update", (msg) => {
     const outcome = liveSync.apply(state, msg);
     if (outcome.result === "gap") {
@@ -110,6 +117,33 @@
     setTimeout(() => {
       el.textContent = text;
     }, 50);
+  }
+
+  function statusText(q) {
+    const reason = q.reason ? S.reasons[q.reason] || q.reason : "";
+    const text = fmt(S.status[q.status] || q.status, { reason });
+    return q.note ? `${text} (${q.note})` : text;
+  }
+
+  function renderMine() {
+    const list = $("mine-list");
+    const shown = [...myQuestions.values()].filter((q) => q.status !== "withdrawn" && q.text);
+    $("mine-section").classList.toggle("hidden", shown.length === 0);
+    list.replaceChildren(
+      ...shown.reverse().map((q) => {
+        const li = document.createElement("li");
+        li.dataset.id = q.id;
+        li.dataset.status = q.status;
+        const text = document.createElement("p");
+        text.className = "q-text";
+        text.textContent = q.text;
+        const status = document.createElement("p");
+        status.className = "q-status";
+        status.textContent = statusText(q);
+        li.append(text, status);
+        return li;
+      }),
+    );
   }
 
   function whereText(attendance) {
@@ -165,6 +199,16 @@
       li.querySelector(".q-text").textContent = q.text;
       li.querySelector(".author").textContent = q.author_name || S.anonymousAuthor;
       li.querySelector(".where").textContent = whereText(q.attendance);
+      const answeredBadge = li.querySelector(".answered");
+      answeredBadge.textContent = S.answered;
+      answeredBadge.classList.toggle("hidden", q.status !== "answered");
+      const topic = li.querySelector(".topic");
+      topic.textContent = q.topic || "";
+      topic.classList.toggle("hidden", !q.topic);
+      if (q.also_asked_by.length) {
+        li.querySelector(".author").textContent += ` (${fmt(S.alsoAskedBy, { count: q.also_asked_by.length })})`;
+      }
+      li.classList.toggle("is-answered", q.status === "answered");
       const mineBadge = li.querySelector(".mine");
       mineBadge.textContent = S.mine;
       mineBadge.classList.toggle("hidden", !mine);
@@ -187,6 +231,7 @@
     renderHeader();
     renderForms();
     renderQuestions();
+    renderMine();
   }
 
   async function toggleVote(id) {
@@ -256,25 +301,53 @@
       error.textContent = S.emptyQuestion;
       return;
     }
+    await ask(text, false);
+  });
+
+  let duplicateOf = null;
+  async function ask(text, allowDuplicate) {
+    const error = $("ask-error");
     const button = $("ask-button");
     button.disabled = true;
     const reply = await send("ask", {
       text,
       anonymous: $("ask-anonymous").checked,
       op_id: opId(),
+      allow_duplicate: allowDuplicate,
     });
     button.disabled = !online;
+    showDuplicate(null);
     if (!reply.ok) {
+      if (reply.error.code === "conflict" && reply.error.details) {
+        showDuplicate(reply.error.details.duplicate_of);
+        return;
+      }
       error.textContent = reply.error.message;
       return;
     }
     error.textContent = "";
-    myQuestions.add(reply.data.question.id);
+    myQuestions.set(reply.data.mine.id, reply.data.mine);
     askText.value = "";
     updateCounter();
-    announce(S.sent);
+    announce(reply.data.mine.status === "pending" ? S.sentForReview : S.sent);
     render();
+  }
+
+  function showDuplicate(question) {
+    duplicateOf = question;
+    $("duplicate-offer").classList.toggle("hidden", !question);
+    $("duplicate-text").textContent = question ? question.text : "";
+    if (question) $("duplicate-upvote").focus();
+  }
+
+  $("duplicate-upvote").addEventListener("click", async () => {
+    const id = duplicateOf.id;
+    showDuplicate(null);
+    askText.value = "";
+    updateCounter();
+    if (!myVotes.has(id)) await toggleVote(id);
   });
+  $("duplicate-send").addEventListener("click", () => ask(askText.value.trim(), true));
 
   for (const [id, value] of [["sort-top", "top"], ["sort-recent", "recent"]]) {
     $(id).addEventListener("click", () => {

@@ -5,15 +5,17 @@
  * so we fetch a fresh snapshot; broadcasts that arrive meanwhile are buffered, then replayed.
  */
 window.liveSync = {
-  VISIBLE: new Set(["published"]),
+  /* Mirrors VISIBLE_STATUSES in live/domain/model.py. */
+  VISIBLE: new Set(["published", "answered"]),
 
   create() {
-    return { seq: -1, event: null, questions: new Map(), resyncing: false, buffer: [] };
+    return { seq: -1, event: null, stage: null, questions: new Map(), resyncing: false, buffer: [] };
   },
 
   loadSnapshot(state, snapshot) {
     state.seq = snapshot.seq;
     state.event = snapshot.event;
+    state.stage = snapshot.stage;
     state.questions = new Map(snapshot.questions.map((q) => [q.id, q]));
     const pending = state.buffer;
     state.buffer = [];
@@ -51,6 +53,8 @@ window.liveSync = {
       }
     } else if (msg.type === "event") {
       state.event = msg.event;
+    } else if (msg.type === "stage") {
+      state.stage = msg.stage;
     }
     state.seq = msg.seq;
     return { result: "applied", added };
