@@ -14,7 +14,7 @@ from live.services.events import CreatedEvent, EventService
 from live.services.qa import QAService
 from live.settings import Settings
 from live.store import Database
-from live.transport import http
+from live.transport import broadcast, http
 from live.transport.http import EVENTS, SETTINGS
 from live.transport.socket import ParticipantSockets
 
@@ -39,19 +39,16 @@ def announce(text: str) -> None:
 
 def _socket_server(settings: Settings) -> socketio.AsyncServer:
     origins = [o.strip() for o in settings.allowed_origins.split(",") if o.strip()]
-    manager = None
-    if settings.redis_url:
-        manager = socketio.AsyncRedisManager(
-            settings.redis_url, logger=logging.getLogger("live.redis")
-        )
-    return socketio.AsyncServer(
+    sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        client_manager=manager,
+        client_manager=broadcast.manager(settings.redis_url, logging.getLogger("live.redis")),
         cors_allowed_origins=[*origins, settings.base_url()] if origins else None,
         max_http_buffer_size=MAX_SOCKET_MESSAGE,
         logger=False,
         engineio_logger=False,
     )
+    broadcast.install(sio)
+    return sio
 
 
 def describe(settings: Settings, created: CreatedEvent | dict) -> str:

@@ -3,6 +3,7 @@
 import pytest
 
 from live.settings import Settings
+from moderators import moderator
 from support import ORGANISER_TOKEN, Client, joined, running_server
 
 
@@ -46,12 +47,16 @@ async def test_pre_moderation_holds_every_question_out_of_sight(server):
         ("WHY IS NOBODY LISTENING TO THE NURSES", "shouting"),
     ],
 )
-async def test_a_filter_holds_a_question_for_review(server, event, text, flag):
-    author = await joined(server, event["code"])
+async def test_a_filter_holds_a_question_for_review(server, text, flag):
+    created = await server.create_event()
+    author = await joined(server, created["event"]["code"])
     reply = await author.ok("ask", {"text": text})
     assert reply["mine"]["status"] == "pending"
     assert (await author.snapshot())["questions"] == []
+    mod = await moderator(server, created)
+    assert (await mod.question(reply["question"]["id"]))["flags"] == [flag]
     await author.close()
+    await mod.close()
 
 
 async def test_the_events_blocked_terms_and_disabled_filters_apply(server, event):

@@ -170,7 +170,7 @@ class QAService:
                     reason=admission.reason,
                     duplicate_of=verdict.duplicate_of,
                 )
-                if admission.status is not QuestionStatus.PUBLISHED and admission.flags:
+                if admission.reason or set(admission.flags) - {review.PRE_MODERATION_FLAG}:
                     await moderation_store.append_log(
                         conn,
                         event_id=identity.event_id,

@@ -1,0 +1,143 @@
+"""Broadcasts at the speed of the socket: encode a room message once, write the same frame to all.
+
+python-socketio's stock `AsyncManager.emit` encodes once too, but then spends a task, a queue put
+and a writer wake-up per recipient; with thousands of sockets in a room that bookkeeping, not the
+wire format, is the cost. This path builds the WebSocket frame once and hands it to each socket's
+transport directly, and turns off permessage-deflate (our frames are too small to gain from it, and
+each deflate context costs ~100 KB per connection).
+
+It relies on internals of python-socketio 5.18.1 / python-engineio 4.15.1 (the manager's emit and
+`get_participants`, engineio's socket flags and queue, its aiohttp websocket driver).
+`tests/test_fast_broadcast.py` fails if those change; at run time, other versions fall back to the
+stock path. A socket that is not a settled websocket (long-polling, mid-upgrade, or with packets
+already queued) gets the packet through engineio's own queue, so its order is kept.
+"""
+
+import asyncio
+import importlib.metadata
+import logging
+import struct
+
+import socketio
+from aiohttp.web import WebSocketResponse
+from engineio import packet as eio_packet
+from engineio.async_drivers.aiohttp import WebSocket as EngineWebSocket
+from socketio import packet as sio_packet
+
+log = logging.getLogger(__name__)
+
+PINNED = {"python-socketio": "5.18.1", "python-engineio": "4.15.1"}
+#: Bytes a socket may leave unsent before it is dropped (Principle 4: a client that stops reading
+#: does not grow the server's memory; it reconnects and catches up with a snapshot).
+SLOW_CONSUMER_BYTES = 1 << 20
+
+
+def pinned_versions_installed() -> bool:
+    return all(importlib.metadata.version(name) == version for name, version in PINNED.items())
+
+
+def text_frame(text: str) -> bytes:
+    """One unmasked, final WebSocket text frame (RFC 6455 §5.2), as a server sends it."""
+    data = text.encode()
+    n = len(data)
+    if n < 126:
+        return bytes((0x81, n)) + data
+    if n < 65536:
+        return struct.pack("!BBH", 0x81, 126, n) + data
+    return struct.pack("!BBQ", 0x81, 127, n) + data
+
+
+class DirectWebSocket(EngineWebSocket):
+    """engineio's aiohttp websocket driver without permessage-deflate, its transport remembered
+    on the engineio socket it serves so broadcasts can be written to it directly."""
+
+    async def __call__(self, environ):
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        socket = getattr(self.handler, "__self__", None)
+        if socket is not None:
+            socket.direct_transport = request.transport
+        try:
+            await self.handler(self)
+        finally:
+            if socket is not None:
+                socket.direct_transport = None
+        return self._sock
+
+
+class DirectManager(socketio.AsyncManager):
+    """In-process manager whose local delivery writes one shared frame per socket."""
+
+    direct = True
+
+    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None,
+                   to=None, **kwargs):
+        room = to or room
+        if callback or not self.direct or namespace not in self.rooms:
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                                      callback=callback, **kwargs)
+        if isinstance(data, tuple):
+            data = list(data)
+        elif data is not None:
+            data = [data]
+        else:
+            data = []
+        encoded = self.server.packet_class(
+            sio_packet.EVENT, namespace=namespace, data=[event] + data
+        ).encode()
+        if isinstance(encoded, list):  # binary attachments: not our traffic, use the stock path
+            return await super().emit(event, data[0] if len(data) == 1 else tuple(data),
+                                      namespace, room=room, skip_sid=skip_sid, **kwargs)
+        eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        wire = text_frame(eio_pkt.encode())
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        sockets = self.server.eio.sockets
+        queued = []
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            socket = sockets.get(eio_sid)
+            if socket is None:
+                continue
+            transport = getattr(socket, "direct_transport", None)
+            if (
+                transport is None
+                or not socket.upgraded
+                or socket.upgrading
+                or socket.closing
+                or socket.closed
+                or not socket.queue.empty()
+            ):
+                queued.append(eio_sid)
+            elif transport.is_closing():
+                continue
+            elif transport.get_write_buffer_size() > SLOW_CONSUMER_BYTES:
+                log.warning("dropping a socket that stopped reading (%s)", eio_sid)
+                transport.abort()
+            else:
+                transport.write(wire)
+        if queued:
+            await asyncio.gather(*(self.server._send_eio_packet(s, eio_pkt) for s in queued))
+
+
+class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
+    """Redis pub/sub manager whose local delivery (what `_handle_emit` calls through `super()`)
+    is the direct path: the emit itself still goes through Redis to every worker."""
+
+
+def install(sio: socketio.AsyncServer) -> bool:
+    """Use the direct websocket driver for this server; False (stock behaviour) on other versions."""
+    if not pinned_versions_installed():
+        log.warning("fast broadcast disabled: written for %s", PINNED)
+        sio.manager.direct = False
+        return False
+    sio.eio._async = {**sio.eio._async, "websocket": DirectWebSocket}
+    return True
+
+
+def manager(redis_url: str, logger: logging.Logger) -> socketio.AsyncManager:
+    if redis_url:
+        return DirectRedisManager(redis_url, logger=logger)
+    return DirectManager()

@@ -1,0 +1,169 @@
+"""The /moderate namespace: moderators of one event, signed in by an HttpOnly session cookie."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from http.cookies import CookieError, SimpleCookie
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from live.domain import codes, errors
+from live.domain.errors import LiveError
+from live.domain.model import ModerationMode, RejectReason
+from live.notify import MODERATOR_NAMESPACE, moderator_room
+from live.services.moderation import ModerationService, Moderator
+from live.transport import messages
+from live.transport import moderation_schemas as schemas
+
+log = logging.getLogger(__name__)
+
+#: How often open moderator sockets are checked against revoked sessions (closed within 2 s).
+REVOCATION_CHECK_INTERVAL = 0.5
+Handler = Callable[[Moderator, BaseModel], Awaitable[object]]
+
+
+def session_cookie(code: str) -> str:
+    """One cookie per event, so a person may moderate two events from one browser."""
+    return f"live_mod_{code}"
+
+
+def cookie_from(environ: dict, name: str) -> str | None:
+    try:
+        jar = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return None if morsel is None else morsel.value
+
+
+async def reply(run: Callable[[], Awaitable[object]], name: str) -> dict:
+    """Run one command and wrap its outcome in the envelope."""
+    try:
+        return messages.ok(await run())
+    except ValidationError as exc:
+        return messages.invalid(exc)
+    except LiveError as exc:
+        return messages.error(exc.code, exc.message, exc.details)
+    except Exception:
+        log.exception("%s failed", name)
+        return messages.error(errors.INTERNAL, "Something went wrong on the server.")
+
+
+class ModeratorSockets:
+    """Every event is authorised twice: at connect by the cookie, and per command by the session."""
+
+    def __init__(self, sio: socketio.AsyncServer, service: Callable[[], ModerationService]) -> None:
+        self.sio = sio
+        self._service = service
+        self.moderators: dict[str, Moderator] = {}
+        ns = MODERATOR_NAMESPACE
+        sio.on("connect", self.connect, namespace=ns)
+        sio.on("disconnect", self.disconnect, namespace=ns)
+        sio.on("*", self.unknown, namespace=ns)
+        self._command("snapshot", schemas.Empty, lambda m, p: self.service.snapshot(m))
+        for action in ("approve", "answer", "archive"):
+            self._command(action, schemas.Decision, self._decide(action))
+        self._command("reject", schemas.Reject, self.reject)
+        self._command("edit", schemas.Edit, self.edit)
+        self._command("merge", schemas.Merge, self.merge)
+        self._command("unmerge", schemas.Decision, self.unmerge)
+        self._command("label", schemas.Label, self.label)
+        self._command("focus", schemas.Focus, self.focus)
+        self._command("mute", schemas.Mute, self._mute(True))
+        self._command("unmute", schemas.Mute, self._mute(False))
+        self._command("mode", schemas.Mode, self.mode)
+
+    @property
+    def service(self) -> ModerationService:
+        return self._service()
+
+    def _command(self, name: str, model: type[BaseModel], handler: Handler) -> None:
+        async def run(sid: str, *args: object) -> dict:
+            if len(args) > 1:
+                return messages.error(errors.INVALID, "Send one payload object.")
+
+            async def act() -> object:
+                moderator = self.moderators.get(sid)
+                if moderator is None:
+                    raise LiveError(errors.FORBIDDEN, "Sign in as a moderator first.")
+                return await handler(moderator, model.model_validate(args[0] if args else {}))
+
+            return await reply(act, name)
+
+        self.sio.on(name, run, namespace=MODERATOR_NAMESPACE)
+
+    async def connect(self, sid: str, environ: dict, auth: object = None) -> None:
+        try:
+            credentials = schemas.ModeratorConnect.model_validate(auth)
+            code = codes.normalise_code(credentials.event)
+            moderator = await self.service.authenticate(
+                code, cookie_from(environ, session_cookie(code))
+            )
+        except ValidationError as exc:
+            refusal = messages.invalid(exc)["error"]
+            raise socketio.exceptions.ConnectionRefusedError(refusal["message"], refusal)
+        except LiveError as exc:
+            refusal = messages.error(exc.code, exc.message)["error"]
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, refusal)
+        self.moderators[sid] = moderator
+        await self.sio.enter_room(sid, moderator_room(moderator.event_id), namespace=MODERATOR_NAMESPACE)
+
+    async def disconnect(self, sid: str, reason: object = None) -> None:
+        self.moderators.pop(sid, None)
+
+    async def unknown(self, name: str, sid: str, *args: object) -> dict:
+        """Acknowledge events nobody handles, so a client never waits for a reply that won't come."""
+        return messages.error(errors.INVALID, f"There is no event called {name[:40]!r} here.")
+
+    async def watch_revocations(self) -> None:
+        """Close the sockets of revoked sessions; runs for the server's lifetime."""
+        while True:
+            await asyncio.sleep(REVOCATION_CHECK_INTERVAL)
+            if not self.moderators:
+                continue
+            try:
+                sessions = {m.session_id for m in self.moderators.values()}
+                revoked = await self.service.revoked(sorted(sessions))
+            except Exception:
+                log.exception("checking moderator sessions failed")
+                continue
+            for sid, moderator in list(self.moderators.items()):
+                if moderator.session_id in revoked:
+                    self.moderators.pop(sid, None)
+                    await self.sio.disconnect(sid, namespace=MODERATOR_NAMESPACE)
+
+    def _decide(self, action: str) -> Handler:
+        async def handler(mod: Moderator, p: schemas.Decision) -> object:
+            return await self.service.decide(mod, action, p.question_id, p.version)
+
+        return handler
+
+    async def reject(self, mod: Moderator, p: schemas.Reject) -> object:
+        return await self.service.decide(
+            mod, "reject", p.question_id, p.version, RejectReason(p.reason), p.note
+        )
+
+    async def edit(self, mod: Moderator, p: schemas.Edit) -> object:
+        return await self.service.edit(mod, p.question_id, p.version, p.text)
+
+    async def merge(self, mod: Moderator, p: schemas.Merge) -> object:
+        return await self.service.merge(mod, p.question_id, p.version, p.into)
+
+    async def unmerge(self, mod: Moderator, p: schemas.Decision) -> object:
+        return await self.service.unmerge(mod, p.question_id, p.version)
+
+    async def label(self, mod: Moderator, p: schemas.Label) -> object:
+        return await self.service.label(mod, p.question_id, p.version, p.topic)
+
+    async def focus(self, mod: Moderator, p: schemas.Focus) -> object:
+        return await self.service.focus(mod, p.question_id, p.version)
+
+    def _mute(self, muted: bool) -> Handler:
+        async def handler(mod: Moderator, p: schemas.Mute) -> object:
+            return await self.service.mute(mod, p.participant_id, muted)
+
+        return handler
+
+    async def mode(self, mod: Moderator, p: schemas.Mode) -> object:
+        return await self.service.set_mode(mod, ModerationMode(p.mode))

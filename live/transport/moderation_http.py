@@ -1,0 +1,89 @@
+"""HTTP for moderation: the moderator sign-in, session revocation, the public record and the screen."""
+
+import io
+from urllib.parse import urlencode
+
+import segno
+from aiohttp import web
+from pydantic import ValidationError
+
+from live.domain import codes, errors
+from live.domain.errors import LiveError
+from live.services.moderation import ModerationService
+from live.transport import moderation_schemas as schemas
+from live.transport.http import EVENTS, SETTINGS, _require_organiser, api, event_page, links, reply
+from live.transport.moderate import session_cookie
+
+MODERATION: web.AppKey[ModerationService] = web.AppKey("moderation", ModerationService)
+QR_SCALE = 10
+
+
+async def moderator_login(request: web.Request) -> web.StreamResponse:
+    """The sign-in form posts here; success sets the session cookie, failure says so on the page."""
+    code = codes.normalise_code(request.match_info["code"])
+    page = f"/e/{code}/moderate"
+    try:
+        form = schemas.ModeratorLogin.model_validate(dict(await request.post()))
+        event, token = await request.app[MODERATION].login(code, form.secret, form.pseudonym)
+    except ValidationError:
+        raise web.HTTPSeeOther(f"{page}?{urlencode({'failed': 'invalid'})}")
+    except LiveError as exc:
+        if exc.code == errors.NOT_FOUND:
+            raise web.HTTPNotFound()
+        raise web.HTTPSeeOther(f"{page}?{urlencode({'failed': exc.code})}")
+    response = web.HTTPSeeOther(page)
+    response.set_cookie(
+        session_cookie(event["code"]),
+        token,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=request.app[SETTINGS].base_url().startswith("https://"),
+    )
+    raise response
+
+
+@api
+async def list_sessions(request: web.Request) -> web.Response:
+    await _require_organiser(request)
+    return reply(await request.app[MODERATION].sessions(request.match_info["code"]))
+
+
+@api
+async def revoke_session(request: web.Request) -> web.Response:
+    await _require_organiser(request)
+    try:
+        session_id = int(request.match_info["session_id"])
+    except ValueError as exc:
+        raise LiveError(errors.NOT_FOUND, "No such moderator session.") from exc
+    return reply(await request.app[MODERATION].revoke(request.match_info["code"], session_id))
+
+
+@api
+async def record(request: web.Request) -> web.Response:
+    return reply(await request.app[MODERATION].record(request.match_info["code"]))
+
+
+async def qr_code(request: web.Request) -> web.StreamResponse:
+    """The participant link as an SVG QR code, for the big screen and printed posters."""
+    try:
+        event = await request.app[EVENTS].get(request.match_info["code"])
+    except LiveError as exc:
+        raise web.HTTPNotFound() from exc
+    url = links(request.app[SETTINGS], event["code"])["participant"]
+    svg = io.BytesIO()
+    segno.make(url, error="m").save(svg, kind="svg", scale=QR_SCALE, border=2, xmldecl=False)
+    return web.Response(
+        body=svg.getvalue(), content_type="image/svg+xml", headers={"Cache-Control": "no-cache"}
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/e/{code}/moderate", event_page("moderate.html"))
+    app.router.add_post("/e/{code}/moderate", moderator_login)
+    app.router.add_get("/e/{code}/record", event_page("record.html"))
+    app.router.add_get("/e/{code}/screen", event_page("screen.html"))
+    app.router.add_get("/e/{code}/qr.svg", qr_code)
+    app.router.add_get("/api/events/{code}/record", record)
+    app.router.add_get("/api/events/{code}/moderator-sessions", list_sessions)
+    app.router.add_delete("/api/events/{code}/moderator-sessions/{session_id}", revoke_session)

@@ -1,0 +1,196 @@
+"""The direct broadcast path: pinned to the internals it was written against, and still correct."""
+
+import asyncio
+import contextlib
+import hashlib
+import importlib.metadata
+import inspect
+import shutil
+import subprocess
+import time
+
+import pytest
+from engineio import async_socket, base_socket
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as engineio_aiohttp
+from socketio import async_manager, async_pubsub_manager, async_server, base_manager, packet
+
+from bench.wsclient import open_client
+from live.app import SIO
+from live.transport import broadcast
+from support import Client, free_port, joined, running_server
+
+#: sha256 (first 16 hex digits) of the source of every internal the direct path relies on, as in
+#: python-socketio 5.18.1 / python-engineio 4.15.1. If this test fails after an upgrade, re-read
+#: live/transport/broadcast.py against the new code before updating the pins and these digests.
+INTERNALS = {
+    "socketio.AsyncManager.emit": (async_manager.AsyncManager.emit, "01ccd5b82b4f955e"),
+    "socketio.BaseManager.get_participants": (
+        base_manager.BaseManager.get_participants, "7d78ad681c95de5b"),
+    "socketio.AsyncPubSubManager.emit": (
+        async_pubsub_manager.AsyncPubSubManager.emit, "6cc46e0ff9b6d7cf"),
+    "socketio.AsyncPubSubManager._handle_emit": (
+        async_pubsub_manager.AsyncPubSubManager._handle_emit, "4284671be955f644"),
+    "socketio.AsyncServer._send_eio_packet": (
+        async_server.AsyncServer._send_eio_packet, "64cf72a2ab7d75b1"),
+    "socketio.Packet.encode": (packet.Packet.encode, "513c45be75181da2"),
+    "engineio.AsyncSocket.poll": (async_socket.AsyncSocket.poll, "826f58a9f3606db2"),
+    "engineio.AsyncSocket.send": (async_socket.AsyncSocket.send, "0437276ccba7ab09"),
+    "engineio.AsyncSocket._websocket_handler": (
+        async_socket.AsyncSocket._websocket_handler, "27f120df4d717a24"),
+    "engineio.BaseSocket.__init__": (base_socket.BaseSocket.__init__, "8532b631a4dc815f"),
+    "engineio.Packet.encode": (eio_packet.Packet.encode, "8f3d5d869711cbb8"),
+    "engineio.aiohttp.WebSocket": (engineio_aiohttp.WebSocket, "96fbcb0d1f45694a"),
+}
+
+
+def test_pinned_versions_are_installed():
+    for name, version in broadcast.PINNED.items():
+        assert importlib.metadata.version(name) == version, (
+            f"{name} changed: re-verify live/transport/broadcast.py against it"
+        )
+    assert broadcast.pinned_versions_installed()
+
+
+@pytest.mark.parametrize("name", sorted(INTERNALS))
+def test_internals_are_the_ones_the_fast_path_was_written_against(name):
+    obj, digest = INTERNALS[name]
+    actual = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
+    assert actual == digest, f"{name} changed: re-verify live/transport/broadcast.py against it"
+
+
+def test_redis_manager_delivers_locally_through_the_direct_path():
+    mro = broadcast.DirectRedisManager.__mro__
+    assert mro.index(async_pubsub_manager.AsyncPubSubManager) < mro.index(
+        broadcast.DirectManager) < mro.index(async_manager.AsyncManager)
+
+
+def test_text_frame_lengths():
+    assert broadcast.text_frame("42") == b"\x81\x0242"
+    assert broadcast.text_frame("x" * 200)[:4] == b"\x81\x7e\x00\xc8"
+    assert broadcast.text_frame("x" * 70000)[:10] == b"\x81\x7f" + (70000).to_bytes(8, "big")
+
+
+def _frames(monkeypatch) -> list[int]:
+    """Count frames built by the direct path (one per broadcast per server, not per socket)."""
+    built = []
+    real = broadcast.text_frame
+
+    def counting(text: str) -> bytes:
+        if text.startswith('42["update",'):  # not the moderators' news
+            built.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(broadcast, "text_frame", counting)
+    return built
+
+
+async def test_websocket_and_polling_clients_get_every_broadcast_in_order(server, event, monkeypatch):
+    built = _frames(monkeypatch)
+    asker = await joined(server, event["code"])
+    polling = await Client(server, event["code"], transport="polling").connect()
+    host, port = server.url.removeprefix("http://").split(":")
+    raw = [await open_client(host, int(port), event["code"]) for _ in range(5)]
+    assert all(c.inflater is None for c in raw), "permessage-deflate must not be negotiated"
+    sio = server.app[SIO]
+    assert isinstance(sio.manager, broadcast.DirectManager)
+    assert sum(getattr(s, "direct_transport", None) is not None
+               for s in sio.eio.sockets.values()) == 6  # the websockets, not the polling one
+
+    texts = ["When will the new bridge open?", "Who pays for school meals?",
+             "Can the library stay open on Sundays?"]
+    for text in texts:
+        await asker.ask(text, allow_duplicate=True)
+    for client in (asker, polling):
+        for text in texts:
+            await client.wait_for(lambda m, t=text: m["type"] == "question"
+                                  and m["question"]["text"] == t)
+        seqs = [m["seq"] for m in client.updates]
+        assert seqs == sorted(seqs) and len(seqs) == 3
+    deadline = time.monotonic() + 5
+    while any(c.last_seq < seqs[-1] for c in raw):
+        assert time.monotonic() < deadline, [c.last_seq for c in raw]
+        await asyncio.sleep(0.02)
+    assert all(c.gaps == 0 and c.stale == 0 for c in raw)
+    assert len(built) == 3
+    await asker.close()
+    await polling.sio.eio.disconnect(abort=True)  # a graceful polling close waits for the long poll
+    for c in raw:
+        c.close()
+
+
+async def test_a_socket_that_stops_reading_is_dropped(server, event):
+    asker = await joined(server, event["code"])
+    host, port = server.url.removeprefix("http://").split(":")
+    stuck = await open_client(host, int(port), event["code"])
+    stuck.transport.pause_reading()
+    sio = server.app[SIO]
+    socket = list(sio.eio.sockets.values())[-1]  # the last one to connect
+
+    class Backlogged:
+        """The real transport, reporting the backlog of a client that stopped reading."""
+
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def get_write_buffer_size(self):
+            return broadcast.SLOW_CONSUMER_BYTES + 1
+
+    socket.direct_transport = Backlogged(socket.direct_transport)
+    await asker.ask("Does a stuck phone slow the room down?")
+    deadline = time.monotonic() + 5
+    while not socket.closed:
+        assert time.monotonic() < deadline, "the stuck socket was not dropped"
+        await asyncio.sleep(0.02)
+    await asker.wait_for(lambda m: m["type"] == "question")
+    await asker.close()
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real redis-server on a free port (never 6379), stopped after the test."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        import socket
+
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_broadcasts_cross_workers_through_redis_on_the_direct_path(
+    settings, redis_url, monkeypatch
+):
+    built = _frames(monkeypatch)
+    shared = settings.model_copy(update={"redis_url": redis_url})
+    async with running_server(shared) as a, running_server(shared) as b:
+        assert isinstance(a.app[SIO].manager, broadcast.DirectRedisManager)
+        code = (await a.create_event("Two workers"))["event"]["code"]
+        on_a = await joined(a, code)
+        on_b = await joined(b, code)
+        await asyncio.sleep(0.3)  # both managers are subscribed
+        asked = await on_a.ask("Does this reach the other worker?")
+        for client in (on_a, on_b):
+            msg = await client.wait_for(lambda m: m["type"] == "question", timeout=5)
+            assert msg["question"]["id"] == asked["id"]
+        assert len(built) == 2  # encoded once per worker, delivered directly by each
+        await on_a.close()
+        await on_b.close()
