@@ -1,0 +1,185 @@
+"""`python -m bench [SCENARIO ...]`: run scenarios against `live serve` and the raw baseline.
+
+Prints a markdown table and appends one JSON line per scenario and target to --out.
+"""
+
+import argparse
+import asyncio
+import datetime
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import scenarios
+from bench.runner import ROOT, BaselineTarget, Generator, LiveTarget, machine, pinning, raise_fd_limit
+
+SCENARIOS = ("fanout", "votes", "join", "poll", "memory")
+DEFAULT_OUT = ROOT / "bench" / "results.jsonl"
+
+# (scenario, metric, target, comparison) for the report's verdict column
+TARGETS = {
+    ("fanout", "cpu_us_per_delivery"): ("≤ 1.5× baseline", "ratio", 1.5),
+    ("fanout", "last_p99_ms"): ("≤ 250 ms at 10,000", "value", 250.0),
+    ("votes", "ack_p99_ms"): ("≤ 100 ms", "value", 100.0),
+    ("votes", "converge_max_ms"): ("≤ 500 ms", "value", 500.0),
+    ("join", "join_p99_ms"): ("≤ 2,000 ms", "value", 2000.0),
+    ("memory", "idle_kb_per_client"): ("≤ 30 KB", "value", 30.0),
+}
+SHOWN = {
+    "fanout": ["clients", "connect_s", "delivery_p50_ms", "delivery_p99_ms", "last_p50_ms",
+               "last_p99_ms", "last_max_ms", "cpu_us_per_delivery", "idle_kb_per_client",
+               "incomplete_broadcasts", "gaps"],
+    "votes": ["clients", "votes_per_s", "acked", "refused", "lost", "ack_p50_ms", "ack_p99_ms",
+              "converge_p50_ms", "converge_max_ms", "reached_final", "counts_equal_db",
+              "watchers_equal_db", "gaps", "cpu_s"],
+    "join": ["ok", "failed", "elapsed_s", "join_p50_ms", "join_p99_ms", "join_max_ms",
+             "cpu_ms_per_join"],
+    "memory": ["clients", "idle_kb_per_client", "rss_mib"],
+}
+
+
+def git_rev() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | None,
+                   pins: tuple[list[str], list[str]], env: dict[str, str]) -> dict:
+    target = LiveTarget(pins[0], env) if kind == "live" else BaselineTarget(pins[0])
+    size = {"fanout": n, "memory": n, "votes": opts.watchers + opts.voters,
+            "join": opts.joins}[scenario]
+    gen = Generator(0, scenarios.workers_for(size, opts), pins[1], opts.deadline)
+    try:
+        target.start()
+        gen.port = target.port
+        await gen.start()
+        if scenario == "fanout":
+            run = scenarios.fanout(target, gen, opts, n)
+        elif scenario == "memory":
+            run = scenarios.fanout(target, gen, opts, n, asks=0)
+        elif scenario == "votes":
+            run = scenarios.votes(target, gen, opts)
+        else:
+            run = scenarios.join(target, gen, opts)
+        return await asyncio.wait_for(run, opts.deadline)
+    except Exception as exc:  # noqa: BLE001 - a failed case is reported, the suite goes on
+        return {"error": repr(exc)[:500]}
+    finally:
+        await gen.stop()
+        target.stop()
+
+
+def fmt(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return str(value)
+
+
+def report(results: list[dict]) -> str:
+    lines = ["| scenario | metric | live | baseline | live / baseline | target | met |",
+             "|---|---|---:|---:|---:|---|---|"]
+    cases: dict[tuple, dict[str, dict]] = {}
+    for r in results:
+        cases.setdefault((r["scenario"], r.get("n")), {})[r["target"]] = r["metrics"]
+    for (scenario, n), by in cases.items():
+        label = f"{scenario} {n:,}" if n else scenario
+        if scenario == "poll":
+            lines.append(f"| {label} | – | not available | – | – | – | polls do not exist yet |")
+            continue
+        live, base = by.get("live", {}), by.get("baseline", {})
+        for m in (live, base):
+            if "error" in m:
+                lines.append(f"| {label} | error | {m['error']} | | | | |")
+        for metric in SHOWN[scenario]:
+            lv, bv = live.get(metric), base.get(metric)
+            ratio = (f"{lv / bv:.2f}×" if isinstance(lv, (int, float)) and not isinstance(lv, bool)
+                     and isinstance(bv, (int, float)) and bv else "–")
+            goal, how, limit = TARGETS.get((scenario, metric), ("", None, None))
+            met = ""
+            if how == "ratio" and ratio != "–":
+                met = "yes" if lv / bv <= limit else "no"
+            elif how == "value" and isinstance(lv, (int, float)):
+                if scenario != "fanout" or n == 10000:
+                    met = "yes" if lv <= limit else "no"
+            lines.append(f"| {label} | {metric} | {fmt(lv)} | {fmt(bv)} | {ratio} | {goal} | {met} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, "all"], default=["all"])
+    p.add_argument("--clients", default="500,2000,10000", help="fan-out sizes, comma-separated")
+    p.add_argument("--targets", default="baseline,live", help="baseline, live or both")
+    p.add_argument("--asks", type=int, default=20)
+    p.add_argument("--interval-ms", type=float, default=500)
+    p.add_argument("--watchers", type=int, default=5000)
+    p.add_argument("--voters", type=int, default=500)
+    p.add_argument("--vote-rate", type=float, default=2000)
+    p.add_argument("--vote-seconds", type=float, default=30)
+    p.add_argument("--questions", type=int, default=20, help="questions voted on in the storm")
+    p.add_argument("--joins", type=int, default=5000)
+    p.add_argument("--join-seconds", type=float, default=10)
+    p.add_argument("--join-questions", type=int, default=200)
+    p.add_argument("--memory-clients", type=int, default=5000)
+    p.add_argument("--per-worker", type=int, default=2500, help="clients per generator process")
+    p.add_argument("--no-deflate", action="store_true",
+                   help="clients do not offer permessage-deflate (browsers do)")
+    p.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
+    p.add_argument("--deadline", type=float, default=240, help="seconds allowed per case")
+    p.add_argument("--env", action="append", default=[], help="extra LIVE_*=value for the server")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON lines appended here")
+    p.add_argument("--label", default="", help="free text stored with the results")
+    args = p.parse_args(argv)
+
+    chosen = list(SCENARIOS) if "all" in args.scenarios else args.scenarios
+    opts = scenarios.Options(
+        clients=[int(c) for c in args.clients.split(",") if c],
+        asks=args.asks, interval=args.interval_ms / 1000, watchers=args.watchers,
+        voters=args.voters, vote_rate=args.vote_rate, vote_seconds=args.vote_seconds,
+        questions=args.questions, joins=args.joins, join_seconds=args.join_seconds,
+        join_questions=args.join_questions, memory_clients=args.memory_clients,
+        per_worker=args.per_worker, deflate=not args.no_deflate, deadline=args.deadline,
+    )
+    pins = ([], []) if args.no_pin else pinning()
+    env = dict(e.split("=", 1) for e in args.env)
+    raise_fd_limit()
+    info = {"machine": machine(), "git": git_rev(), "label": args.label,
+            "pinned": bool(pins[0]), "deflate_offered": opts.deflate}
+    results = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for scenario in chosen:
+        sizes = opts.clients if scenario == "fanout" else (
+            [opts.memory_clients] if scenario == "memory" else [None])
+        for n in sizes:
+            kinds = [t.strip() for t in args.targets.split(",") if t.strip()]
+            for kind in ["live"] if scenario == "poll" else kinds:
+                started = time.monotonic()
+                if scenario == "poll":
+                    metrics = {"available": False, "why": "polls do not exist in the server yet"}
+                else:
+                    metrics = asyncio.run(run_case(kind, scenario, opts, n, pins, env))
+                record = {"at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                          "scenario": scenario, "n": n, "target": kind, "metrics": metrics,
+                          "seconds": round(time.monotonic() - started, 1), **info,
+                          "options": {k: v for k, v in vars(opts).items()}}
+                results.append(record)
+                with args.out.open("a") as out:
+                    out.write(json.dumps(record) + "\n")
+                print(f"# {scenario} {n or ''} {kind}: {json.dumps(metrics)}", file=sys.stderr,
+                      flush=True)
+    m = info["machine"]
+    print(f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['mem_mib']} MiB, Python {m['python']};"
+          f" commit {info['git']}; pinned: {info['pinned']}\n")
+    print(report(results))
+    return 0 if all("error" not in r["metrics"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The scenarios: each starts its own target, runs bounded in count and time, returns metrics."""
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+
+from bench.runner import Generator, Target, cpu_seconds, pct, rss_bytes
+
+MS = 1000.0
+ASKERS = 50  # participants taking turns to ask: each stays under the flood limit (5 a minute)
+
+
+@dataclass
+class Options:
+    clients: list[int]
+    asks: int = 20
+    interval: float = 0.5
+    watchers: int = 5000
+    voters: int = 500
+    vote_rate: float = 2000.0
+    vote_seconds: float = 30.0
+    questions: int = 20
+    joins: int = 5000
+    join_seconds: float = 10.0
+    join_questions: int = 200
+    memory_clients: int = 5000
+    per_worker: int = 2500
+    deflate: bool = True
+    deadline: float = 240.0
+
+
+def workers_for(n: int, opts: Options) -> int:
+    return max(1, math.ceil(n / opts.per_worker))
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else round(value * MS, 1)
+
+
+async def _connect(gen: Generator, target: Target, n: int, opts: Options,
+                   askers: int = ASKERS, **extra) -> dict:
+    """The askers (worker 0's first clients) plus the rest of n joined participants."""
+    askers = min(n, askers)
+    first = await gen.one(0, "connect", code=target.code, n=askers, deflate=opts.deflate, **extra)
+    if first["connected"] != askers:
+        raise RuntimeError(f"could not connect to {target.name}: {first['errors']}")
+    conc = max(5, 100 // gen.workers)
+    rest = await gen.all("connect", per_worker=lambda i: {"n": gen.share(n - askers, i)},
+                         code=target.code, concurrency=conc, deflate=opts.deflate, **extra)
+    return {"connected": askers + sum(r["connected"] for r in rest),
+            "failed": sum(r["failed"] for r in rest),
+            "errors": [e for r in rest for e in r["errors"]][:3]}
+
+
+async def fanout(target: Target, gen: Generator, opts: Options, n: int, asks: int | None = None) -> dict:
+    """N joined clients; a question every `interval` s; ask-to-receipt at every client."""
+    asks = opts.asks if asks is None else asks
+    rss0 = rss_bytes(target.pid)
+    start = time.monotonic()
+    conn = await _connect(gen, target, n, opts)
+    connect_s = time.monotonic() - start
+    await asyncio.sleep(1.0)
+    rss1 = rss_bytes(target.pid)
+    metrics = {"clients": conn["connected"], "failed": conn["failed"], "errors": conn["errors"],
+               "connect_s": round(connect_s, 2),
+               "idle_kb_per_client": round((rss1 - rss0) / 1000 / max(1, conn["connected"]), 1),
+               "rss_mib": round(rss1 / 2**20, 1)}
+    if not asks:
+        return metrics
+    await gen.all("reset")
+    cpu0 = cpu_seconds(target.pid)
+    asking = asyncio.create_task(gen.one(0, "ask", count=asks, interval=opts.interval,
+                                         askers=ASKERS))
+    expected = conn["connected"] * asks
+    deadline = time.monotonic() + asks * opts.interval + 60
+    received = 0
+    while time.monotonic() < deadline:
+        received = sum(p["marks"] for p in await gen.all("progress"))
+        if received >= expected and asking.done():
+            break
+        await asyncio.sleep(0.05)
+    cpu1 = cpu_seconds(target.pid)
+    asked = await asking
+    sent = dict((k, t) for k, t in asked["sent"])
+    marks = await gen.all("marks")
+    deliveries: list[float] = []
+    last: list[float] = []
+    for k, t0 in sent.items():
+        times = [t for m in marks for t in m["marks"].get(str(k), [])]
+        if times:
+            lat = [t - t0 for t in times]
+            deliveries += lat
+            last.append(max(lat) if len(times) >= conn["connected"] else float("inf"))
+    finite_last = [v for v in last if v != float("inf")]
+    metrics.update({
+        "asks": asks, "interval_ms": opts.interval * MS,
+        "deliveries": len(deliveries), "expected": expected,
+        "incomplete_broadcasts": len(last) - len(finite_last) + (asks - len(last)),
+        "delivery_p50_ms": ms(pct(deliveries, 50)), "delivery_p99_ms": ms(pct(deliveries, 99)),
+        "last_p50_ms": ms(pct(finite_last, 50)), "last_p99_ms": ms(pct(finite_last, 99)),
+        "last_max_ms": ms(max(finite_last) if finite_last else None),
+        "ask_ack_p50_ms": ms(pct(asked["acks"], 50)),
+        "cpu_us_per_delivery": round((cpu1 - cpu0) * 1e6 / max(1, len(deliveries)), 2),
+        "gaps": sum(m["gaps"] for m in marks), "stale": sum(m["stale"] for m in marks),
+    })
+    return metrics
+
+
+async def votes(target: Target, gen: Generator, opts: Options) -> dict:
+    """V votes/s from a subset while the rest watch; acks, convergence and the final counts."""
+    n = opts.watchers + opts.voters
+    askers = min(ASKERS, opts.questions, opts.watchers)
+    conn = await _connect(gen, target, n, opts, askers=askers)
+    await gen.all("reset", record_marks=False, full=2)
+    asked = await gen.one(0, "ask", count=opts.questions, interval=0.0, askers=askers)
+    ids = asked["ids"]
+    await asyncio.sleep(0.5)
+    cpu0 = cpu_seconds(target.pid)
+    storm = await gen.all(
+        "votes", timeout=opts.vote_seconds + 120,
+        per_worker=lambda i: {"voters": max(1, gen.share(opts.voters, i)),
+                              "skip": askers if i == 0 else 0,
+                              "rate": opts.vote_rate / gen.workers},
+        duration=opts.vote_seconds, questions=ids)
+    last_vote = max(r["last_ack"] for r in storm)
+    truth = target.database()
+    snap = (await gen.one(0, "snapshot"))["snapshot"]
+    final_seq = truth["seq"] if truth else snap["seq"]
+    truth_votes = truth["votes"] if truth else {q["id"]: q["votes"] for q in snap["questions"]}
+    deadline = time.monotonic() + 10
+    while True:
+        reached = await gen.all("reached", seq=final_seq)
+        done = sum(r["reached"] for r in reached)
+        if done >= conn["connected"] or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    cpu1 = cpu_seconds(target.pid)
+    converge = [t - last_vote for r in reached for t in r["times"]]
+    lat = [x for r in storm for x in r["latencies"]]
+    fulls = [f for r in reached for f in r["full"]]
+    snap_votes = {q["id"]: q["votes"] for q in snap["questions"]}
+    return {
+        "watchers": opts.watchers, "voters": opts.voters, "clients": conn["connected"],
+        "failed": conn["failed"], "rate_target": opts.vote_rate, "seconds": opts.vote_seconds,
+        "votes_sent": sum(r["sent"] for r in storm),
+        "votes_per_s": round(sum(r["sent"] for r in storm) / opts.vote_seconds, 1),
+        "acked": len(lat), "refused": sum(r["refused"] for r in storm),
+        "lost": sum(r["lost"] for r in storm),
+        "ack_p50_ms": ms(pct(lat, 50)), "ack_p99_ms": ms(pct(lat, 99)), "ack_max_ms": ms(max(lat, default=None)),
+        "final_seq": final_seq, "reached_final": done,
+        "converge_p50_ms": ms(pct(converge, 50)), "converge_p99_ms": ms(pct(converge, 99)),
+        "converge_max_ms": ms(max(converge)) if done >= conn["connected"] and converge else None,
+        "counts_equal_db": bool(truth) and snap_votes == truth_votes and truth["stored"] == truth_votes,
+        "watchers_equal_db": bool(fulls) and all(
+            {int(k): v for k, v in f.items()} == {k: v for k, v in truth_votes.items()} for f in fulls),
+        "gaps": sum(r["gaps"] for r in reached), "stale": sum(r["stale"] for r in reached),
+        "cpu_s": round(cpu1 - cpu0, 2),
+        "errors": [e for r in storm for e in r["errors"]][:3],
+    }
+
+
+async def join(target: Target, gen: Generator, opts: Options) -> dict:
+    """N clients arrive over T seconds, join, and receive the snapshot of a 200-question event."""
+    first = await gen.one(0, "connect", code=target.code, n=ASKERS, deflate=opts.deflate)
+    if first["connected"] != ASKERS:
+        raise RuntimeError(f"could not connect: {first['errors']}")
+    asked = await gen.one(0, "ask", count=opts.join_questions, interval=0.0, askers=ASKERS,
+                          long=True)
+    rate = opts.joins / opts.join_seconds
+    cpu0 = cpu_seconds(target.pid)
+    start = time.monotonic()
+    res = await gen.all("connect", timeout=opts.join_seconds + 180,
+                        per_worker=lambda i: {"n": gen.share(opts.joins, i),
+                                              "rate": rate / gen.workers},
+                        code=target.code, deflate=opts.deflate, snapshot=True)
+    elapsed = time.monotonic() - start
+    cpu1 = cpu_seconds(target.pid)
+    times = [t for r in res for t in r["times"]]
+    return {
+        "joins": opts.joins, "over_s": opts.join_seconds, "questions": len(asked["ids"]),
+        "ok": len(times), "failed": sum(r["failed"] for r in res),
+        "join_p50_ms": ms(pct(times, 50)), "join_p99_ms": ms(pct(times, 99)),
+        "join_max_ms": ms(max(times, default=None)), "elapsed_s": round(elapsed, 2),
+        "cpu_ms_per_join": round((cpu1 - cpu0) * MS / max(1, len(times)), 2),
+        "errors": [e for r in res for e in r["errors"]][:3],
+    }

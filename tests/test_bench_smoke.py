@@ -1,0 +1,29 @@
+"""Keep the benchmark working: its generator drives the real server with a handful of clients."""
+
+import json
+
+from bench.__main__ import main
+
+
+def test_the_suite_runs_end_to_end_with_a_handful_of_clients(tmp_path, capsys):
+    out = tmp_path / "results.jsonl"
+    code = main([
+        "fanout", "votes", "join", "poll", "--no-pin", "--clients", "6", "--asks", "2",
+        "--interval-ms", "50", "--watchers", "4", "--voters", "2", "--vote-rate", "40",
+        "--vote-seconds", "0.5", "--questions", "3", "--joins", "5", "--join-seconds", "0.5",
+        "--join-questions", "4", "--deadline", "60", "--out", str(out),
+    ])
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert code == 0, [r["metrics"] for r in records]
+    by = {(r["scenario"], r["target"]): r["metrics"] for r in records}
+    for target in ("live", "baseline"):
+        fanout = by[("fanout", target)]
+        assert fanout["deliveries"] == fanout["expected"] == 12
+        assert fanout["gaps"] == 0
+        votes = by[("votes", target)]
+        assert votes["acked"] == votes["votes_sent"] > 0 and votes["refused"] == 0
+        assert votes["reached_final"] == votes["clients"]
+        assert by[("join", target)]["ok"] == 5
+    assert by[("votes", "live")]["counts_equal_db"] and by[("votes", "live")]["watchers_equal_db"]
+    assert by[("poll", "live")]["available"] is False
+    assert "| fanout 6 | cpu_us_per_delivery |" in capsys.readouterr().out
