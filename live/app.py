@@ -11,11 +11,14 @@ from aiohttp import web
 from live.fanout import Fanout
 from live.notify import Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
+from live.services.moderation import ModerationService
 from live.services.qa import QAService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http
+from live.transport import broadcast, http, moderation_http
 from live.transport.http import EVENTS, SETTINGS
+from live.transport.moderate import ModeratorSockets
+from live.transport.moderation_http import MODERATION
 from live.transport.socket import ParticipantSockets
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     app[SIO] = sio
     ParticipantSockets(sio, lambda: app[QA])
     http.add_routes(app)
+    moderators = ModeratorSockets(sio, lambda: app[MODERATION])
+    moderation_http.add_routes(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.db)
@@ -95,6 +100,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         app[FANOUT] = fanout
         app[EVENTS] = EventService(db, publish)
         app[QA] = QAService(db, settings, publish)
+        app[MODERATION] = ModerationService(db, publish)
+        revocations = asyncio.create_task(moderators.watch_revocations(), name="revocations")
         token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)
         if token:
             announce(f"Organiser token (shown once, keep it safe): {token}")
@@ -107,6 +114,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         try:
             yield
         finally:
+            revocations.cancel()
+            await asyncio.gather(revocations, return_exceptions=True)
             await fanout.stop()
             await notifier.stop()
             await db.close()
