@@ -8,17 +8,15 @@ from collections.abc import AsyncIterator
 import socketio
 from aiohttp import web
 
-from live.domain.changes import to_moderators
 from live.fanout import Fanout
 from live.notify import Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
-from live.services.polls import PollService
 from live.services.moderation import ModerationService
 from live.services.qa import QAService
 from live.settings import Settings
 from live.store import Database
 from live.transport import broadcast, http, moderation_http
-from live.transport.http import EVENTS, POLLS, SETTINGS
+from live.transport.http import EVENTS, SETTINGS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
 from live.transport.socket import ParticipantSockets
@@ -80,7 +78,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     sio = _socket_server(settings)
     sio.attach(app)
     app[SIO] = sio
-    ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
+    ParticipantSockets(sio, lambda: app[QA])
     http.add_routes(app)
     moderators = ModeratorSockets(sio, lambda: app[MODERATION])
     moderation_http.add_routes(app)
@@ -91,11 +89,6 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         fanout = Fanout(
             lambda name, data, room: sio.emit(name, data, room=room),
             settings.vote_flush_interval,
-            poll_interval=settings.poll_flush_interval,
-            tallies=lambda poll_ids: app[POLLS].tallies(poll_ids),
-            staff_results=lambda event_id, polls: notifier.publish(
-                [to_moderators(event_id, "poll_results", {"polls": polls})]
-            ),
         )
         await fanout.start()
         notifier = Notifier(
@@ -109,7 +102,6 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         app[QA] = QAService(db, settings, publish)
         app[MODERATION] = ModerationService(db, publish)
         revocations = asyncio.create_task(moderators.watch_revocations(), name="revocations")
-        app[POLLS] = PollService(db, publish)
         token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)
         if token:
             announce(f"Organiser token (shown once, keep it safe): {token}")
