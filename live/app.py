@@ -3,13 +3,13 @@
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import socketio
 from aiohttp import web
 
 from live.fanout import Fanout
-from live.notify import Notifier, dispatch
+from live.notify import SCREEN_NAMESPACE, Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
 from live.services.moderation import ModerationService
 from live.services.qa import QAService
@@ -19,6 +19,7 @@ from live.transport import broadcast, http, moderation_http
 from live.transport.http import EVENTS, SETTINGS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
+from live.transport.screen import ScreenSockets
 from live.transport.socket import ParticipantSockets
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,16 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
     return sio
 
 
+def _room_emitter(sio: socketio.AsyncServer) -> Callable[[str, dict, str], Awaitable[None]]:
+    """An event's broadcasts reach its participants and its big screens alike."""
+
+    async def emit(name: str, data: dict, room: str) -> None:
+        await sio.emit(name, data, room=room)
+        await sio.emit(name, data, room=room, namespace=SCREEN_NAMESPACE)
+
+    return emit
+
+
 def describe(settings: Settings, created: CreatedEvent | dict) -> str:
     """Links for an event, with its secrets when it has just been created."""
     event = created.event if isinstance(created, CreatedEvent) else created
@@ -68,6 +79,7 @@ def describe(settings: Settings, created: CreatedEvent | dict) -> str:
         lines += [
             f"  Moderator secret (shown once): {created.moderator_secret}",
             f"  Screen token (shown once):     {created.screen_token}",
+            f"  Screen link (keep it private): {links['screen']}#token={created.screen_token}",
         ]
     return "\n".join(lines)
 
@@ -81,13 +93,14 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     ParticipantSockets(sio, lambda: app[QA])
     http.add_routes(app)
     moderators = ModeratorSockets(sio, lambda: app[MODERATION])
+    ScreenSockets(sio, lambda: app[MODERATION], lambda: app[QA])
     moderation_http.add_routes(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.db)
         await db.open()
         fanout = Fanout(
-            lambda name, data, room: sio.emit(name, data, room=room),
+            _room_emitter(sio),
             settings.vote_flush_interval,
         )
         await fanout.start()

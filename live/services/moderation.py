@@ -99,6 +99,14 @@ class ModerationService:
             raise LiveError(errors.FORBIDDEN, "This moderator session is not valid (any more).")
         return Moderator(event["id"], session["id"], session["pseudonym"])
 
+    async def screen(self, code: str, token: str) -> dict:
+        """The event a big-screen token opens, read-only."""
+        event = await self._event(code)
+        stored = await self.db.read(lambda conn: event_store.screen_token_hash(conn, event["id"]))
+        if not tokens.matches(token, stored):
+            raise LiveError(errors.FORBIDDEN, "This screen token is not right for the event.")
+        return event
+
     async def revoked(self, session_ids: list[int]) -> set[int]:
         return await self.db.read(lambda conn: moderation_store.revoked_among(conn, session_ids))
 

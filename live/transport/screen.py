@@ -1,0 +1,65 @@
+"""The /screen namespace: a read-only big screen, opened by the event's screen token."""
+
+from collections.abc import Callable
+
+import socketio
+from pydantic import ValidationError
+
+from live.domain import errors
+from live.domain.errors import LiveError
+from live.domain.model import Sort
+from live.fanout import event_room
+from live.notify import SCREEN_NAMESPACE
+from live.services.moderation import ModerationService
+from live.services.qa import Identity, QAService
+from live.transport import messages
+from live.transport import moderation_schemas as schemas
+from live.transport.moderate import reply
+
+
+class ScreenSockets:
+    """Screens hear the room's broadcasts and may ask for a snapshot; nothing else."""
+
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        moderation: Callable[[], ModerationService],
+        qa: Callable[[], QAService],
+    ) -> None:
+        self.sio = sio
+        self._moderation = moderation
+        self._qa = qa
+        self.screens: dict[str, int] = {}
+        sio.on("connect", self.connect, namespace=SCREEN_NAMESPACE)
+        sio.on("disconnect", self.disconnect, namespace=SCREEN_NAMESPACE)
+        sio.on("snapshot", self.snapshot, namespace=SCREEN_NAMESPACE)
+        sio.on("*", self.unknown, namespace=SCREEN_NAMESPACE)
+
+    async def connect(self, sid: str, environ: dict, auth: object = None) -> None:
+        try:
+            credentials = schemas.ScreenConnect.model_validate(auth)
+            event = await self._moderation().screen(credentials.event, credentials.token)
+        except ValidationError as exc:
+            refusal = messages.invalid(exc)["error"]
+            raise socketio.exceptions.ConnectionRefusedError(refusal["message"], refusal)
+        except LiveError as exc:
+            refusal = messages.error(exc.code, exc.message)["error"]
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, refusal)
+        self.screens[sid] = event["id"]
+        await self.sio.enter_room(sid, event_room(event["id"]), namespace=SCREEN_NAMESPACE)
+
+    async def disconnect(self, sid: str, reason: object = None) -> None:
+        self.screens.pop(sid, None)
+
+    async def snapshot(self, sid: str, *args: object) -> dict:
+        async def run() -> object:
+            event_id = self.screens.get(sid)
+            if event_id is None:
+                raise LiveError(errors.FORBIDDEN, "This screen is not connected to an event.")
+            return await self._qa().snapshot(Identity(event_id), Sort.TOP)
+
+        return await reply(run, "screen snapshot")
+
+    async def unknown(self, name: str, sid: str, *args: object) -> dict:
+        """A screen is read-only: every other event is refused."""
+        return messages.error(errors.FORBIDDEN, "A screen can only read.")

@@ -1,0 +1,68 @@
+"""The big screen: opened only by its token, read-only, fed by the room's broadcasts; a real QR code."""
+
+import io
+
+import aiohttp
+import pytest
+import segno
+import socketio
+
+from live.app import describe
+from live.services.events import CreatedEvent
+from moderators import moderator
+from support import joined
+
+
+async def screen(server, code: str, token: str) -> tuple[socketio.AsyncClient, list[dict]]:
+    sio = socketio.AsyncClient(reconnection=False)
+    updates: list[dict] = []
+    sio.on("update", updates.append, namespace="/screen")
+    await sio.connect(server.url, auth={"event": code, "token": token}, namespaces=["/screen"],
+                      transports=["websocket"], wait_timeout=5)
+    return sio, updates
+
+
+async def test_a_screen_needs_its_token_and_only_reads(server):
+    created = await server.create_event("On screen")
+    code = created["event"]["code"]
+    for auth in ({"event": code}, {"event": code, "token": "wrong"}, {"event": code, "token": created["moderator_secret"]}):
+        sio = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await sio.connect(server.url, auth=auth, namespaces=["/screen"], transports=["websocket"], wait_timeout=5)
+
+    sio, updates = await screen(server, code, created["screen_token"])
+    mod = await moderator(server, created)
+    author = await joined(server, code, "in_room", "Lee")
+    question = await author.ask("What is being done about staff burnout?")
+    seen = await mod.question(question["id"])
+    await mod.ok("focus", {"question_id": seen["id"], "version": seen["version"]})
+    snapshot = (await sio.call("snapshot", namespace="/screen", timeout=5))["data"]
+    assert snapshot["stage"]["focus"] == question["id"]
+    assert snapshot["questions"][0]["attendance"] == "in_room"
+    assert [m["type"] for m in updates][-2:] == ["question", "stage"]
+    refused = await sio.call("ask", {"text": "Hi"}, namespace="/screen", timeout=5)
+    assert refused["error"]["code"] == "forbidden"
+    await sio.disconnect()
+    await mod.close()
+    await author.close()
+
+
+async def test_the_qr_code_is_an_svg_of_the_participant_link(server, event):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/e/{event['code']}/qr.svg") as res:
+            assert res.status == 200 and res.content_type == "image/svg+xml"
+            body = await res.text()
+        async with http.get(f"{server.url}/e/NOPE99/qr.svg") as missing:
+            assert missing.status == 404
+    assert body.startswith("<svg")
+    expected = io.BytesIO()
+    segno.make(f"{server.settings.base_url()}/e/{event['code']}", error="m").save(
+        expected, kind="svg", scale=10, border=2, xmldecl=False
+    )
+    assert expected.getvalue().decode() == body
+
+
+def test_the_printed_screen_link_carries_the_token_in_the_fragment(settings):
+    created = CreatedEvent({"code": "ABCD", "title": "T"}, "mod-secret", "screen-token")
+    printed = describe(settings, created)
+    assert f"{settings.base_url()}/e/ABCD/screen#token=screen-token" in printed
