@@ -18,7 +18,8 @@ from live.store import participants as participant_store
 async def question_news(conn: aiosqlite.Connection, before: dict | None, after: dict) -> list[News]:
     """The room hears of a question while it is, or just stopped being, visible; the others always.
 
-    A question leaving the visible set also leaves the big screen.
+    A question leaving the visible set also leaves the big screen; a new one updates what
+    moderators know of its author.
     """
     event_id = after["event_id"]
     news: list[News] = []
@@ -27,6 +28,8 @@ async def question_news(conn: aiosqlite.Connection, before: dict | None, after: 
         news.append(Change(event_id, seq, "question", {"question": public_question(after)}))
     if not is_visible(after):
         news += await set_focus(conn, event_id, after["id"], None)
+    if before is None:
+        news.append(await participant_news(conn, event_id, after["participant_id"]))
     news.append(to_moderators(event_id, "question", {"question": moderator_question(after)}))
     news.append(to_author(after["participant_id"], "mine", {"question": own_question(after)}))
     return news

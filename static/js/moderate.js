@@ -1,0 +1,317 @@
+"use strict";
+(() => {
+  const S = window.liveStrings;
+  const fmt = liveI18n.format;
+  liveI18n.apply(S);
+  const $ = (id) => document.getElementById(id);
+  const ACK_TIMEOUT_MS = 10000;
+  const code = decodeURIComponent(location.pathname.split("/")[2] || "").toUpperCase();
+  $("event-code").textContent = code;
+  $("record-link").href = `/e/${encodeURIComponent(code)}/record`;
+
+  const questions = new Map();
+  const participants = new Map();
+  let stage = { mode: "post", focus: null };
+  let selected = null;
+  let rejecting = null;
+
+  const failed = new URLSearchParams(location.search).get("failed");
+  if (failed) $("login-error").textContent = S.failed[failed] || S.failed.invalid;
+
+  /* The session cookie is HttpOnly: the page learns whether it is signed in by trying to connect. */
+  const socket = io("/moderate", { auth: { event: code } });
+  /* The room's public stream, only for live vote counts. */
+  const room = io("/", { auth: { event: code } });
+
+  function showLogin(message) {
+    $("login").classList.remove("hidden");
+    $("console").classList.add("hidden");
+    if (message) $("login-error").textContent = message;
+    $("pseudonym").focus();
+  }
+
+  function setConnection(status) {
+    $("connection").dataset.state = status;
+    $("connection").textContent = S[status];
+  }
+
+  async function send(name, payload) {
+    try {
+      return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(name, payload);
+    } catch {
+      return { ok: false, error: { code: "offline", message: S.reconnecting } };
+    }
+  }
+
+  async function load() {
+    const reply = await send("snapshot", {});
+    if (!reply.ok) return;
+    const snap = reply.data;
+    questions.clear();
+    snap.questions.forEach((q) => questions.set(q.id, q));
+    participants.clear();
+    snap.participants.forEach((p) => participants.set(p.id, p));
+    stage = snap.stage;
+    document.title = fmt(S.titleFor, { title: snap.event.title });
+    $("event-title").textContent = document.title;
+    $("me").textContent = snap.me.pseudonym;
+    $("log").replaceChildren(...snap.log.map(logItem));
+    $("login").classList.add("hidden");
+    $("console").classList.remove("hidden");
+    render();
+  }
+
+  let wasSignedIn = false;
+  socket.on("connect", () => {
+    wasSignedIn = true;
+    setConnection("online");
+    load();
+  });
+  socket.on("disconnect", (reason) => {
+    setConnection("reconnecting");
+    if (reason === "io server disconnect") showLogin(S.signedOut);
+  });
+  socket.on("connect_error", (err) => {
+    if (err.data && err.data.code === "forbidden") {
+      socket.disconnect();
+      setConnection("reconnecting");
+      showLogin(wasSignedIn ? S.signedOut : "");
+    } else {
+      setConnection("reconnecting");
+    }
+  });
+  socket.on("question", ({ question }) => {
+    const known = questions.get(question.id);
+    if (!known || known.version <= question.version) questions.set(question.id, question);
+    render();
+  });
+  socket.on("stage", (msg) => {
+    stage = msg.stage;
+    render();
+  });
+  socket.on("participant", ({ participant }) => {
+    participants.set(participant.id, participant);
+    render();
+  });
+  socket.on("log", ({ entry }) => {
+    $("log").prepend(logItem(entry));
+  });
+  room.on("update", (msg) => {
+    if (msg.type !== "votes") return;
+    for (const [id, votes] of msg.counts) {
+      const q = questions.get(id);
+      if (q) questions.set(id, { ...q, votes });
+    }
+    render();
+  });
+
+  function logItem(entry) {
+    const li = document.createElement("li");
+    const time = new Date(entry.at * 1000).toLocaleTimeString();
+    let text = fmt(S.logLine, { time, moderator: entry.moderator, action: entry.action });
+    if (entry.question_id) text += ` #${entry.question_id}`;
+    if (entry.reason) text += ` (${entry.reason})`;
+    if (entry.after_text) text += `: “${entry.before_text}” → “${entry.after_text}”`;
+    li.textContent = text;
+    return li;
+  }
+
+  function queue() {
+    return [...questions.values()].filter((q) => q.status === "pending").sort((a, b) => a.id - b.id);
+  }
+  function published() {
+    return [...questions.values()]
+      .filter((q) => q.status === "published" || q.status === "answered")
+      .sort((a, b) => b.votes - a.votes || a.id - b.id);
+  }
+  function ordered() {
+    return [...queue(), ...published()];
+  }
+
+  function button(label, action) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "small secondary";
+    b.textContent = label;
+    b.dataset.action = action;
+    return b;
+  }
+
+  function renderItem(q, list) {
+    const li = $("item-template").content.firstElementChild.cloneNode(true);
+    li.dataset.id = q.id;
+    li.classList.toggle("selected", q.id === selected);
+    li.classList.toggle("on-screen", q.id === stage.focus);
+    li.querySelector(".q-text").textContent = `#${q.id} ${q.text}`;
+    li.querySelector(".votes").textContent = fmt(S.votes, { count: q.votes });
+    const status = q.id === stage.focus ? S.onScreen : S.statuses[q.status] || q.status;
+    li.querySelector(".status").textContent = status;
+    const person = participants.get(q.participant_id);
+    li.querySelector(".author").textContent = fmt(S.author, {
+      name: q.author_name || S.anonymous,
+      where: q.attendance === "in_room" ? S.inRoom : S.remote,
+    });
+    li.querySelector(".history").textContent = person
+      ? fmt(S.history, { count: person.asked }) + (person.muted ? ` · ${S.mutedFlag}` : "")
+      : "";
+    li.querySelector(".flags").replaceChildren(
+      ...q.flags.map((f) => {
+        const span = document.createElement("span");
+        span.className = `badge flag flag-${f}`;
+        span.textContent = S.flags[f] || f;
+        return span;
+      }),
+    );
+    const similar = q.duplicate_of && questions.get(q.duplicate_of);
+    const suggestion = li.querySelector(".suggestion");
+    suggestion.classList.toggle("hidden", !similar);
+    if (similar) {
+      li.querySelector(".suggestion-text").textContent = fmt(S.similar, { text: similar.text });
+      const merge = li.querySelector(".merge-suggested");
+      merge.textContent = fmt(S.mergeInto, { id: similar.id });
+      merge.dataset.action = "merge-suggested";
+    }
+    const actions = li.querySelector(".actions");
+    const names =
+      q.status === "pending"
+        ? ["approve", "reject", "edit", "merge"]
+        : [q.id === stage.focus ? "unfocus" : "focus", "answer", "reject", "archive", "edit", "label", "merge"];
+    if (q.status === "answered") names.splice(names.indexOf("answer"), 1);
+    names.push(person && person.muted ? "unmute" : "mute");
+    actions.replaceChildren(...names.map((n) => button(S.actions[n], n)));
+    list.append(li);
+  }
+
+  function render() {
+    for (const radio of document.querySelectorAll("input[name=mode]")) radio.checked = radio.value === stage.mode;
+    const pending = queue();
+    $("queue-count").textContent = String(pending.length);
+    $("queue").replaceChildren();
+    pending.forEach((q) => renderItem(q, $("queue")));
+    $("queue-empty").classList.toggle("hidden", pending.length > 0);
+    const shown = published();
+    $("published").replaceChildren();
+    shown.forEach((q) => renderItem(q, $("published")));
+    $("published-empty").classList.toggle("hidden", shown.length > 0);
+    if (selected !== null && !questions.has(selected)) selected = null;
+  }
+
+  async function act(name, q, extra = {}) {
+    const reply = await send(name, { question_id: q.id, version: q.version, ...extra });
+    report(reply);
+    return reply;
+  }
+
+  function report(reply) {
+    $("action-error").textContent = "";
+    if (reply.ok) {
+      if (reply.data.question) questions.set(reply.data.question.id, reply.data.question);
+      if (reply.data.stage) stage = reply.data.stage;
+      render();
+      return;
+    }
+    if (reply.error.code === "conflict" && reply.error.details) {
+      questions.set(reply.error.details.question.id, reply.error.details.question);
+      $("action-error").textContent = fmt(S.conflict, { who: S.someone });
+      render();
+      return;
+    }
+    $("action-error").textContent = reply.error.message;
+  }
+
+  async function perform(action, q) {
+    if (action === "approve" || action === "answer" || action === "archive" || action === "unmerge") {
+      return act(action, q);
+    }
+    if (action === "focus") return act("focus", q);
+    if (action === "unfocus") return report(await send("focus", {}));
+    if (action === "reject") return openReject(q);
+    if (action === "edit") {
+      const text = prompt(S.editPrompt, q.text);
+      if (text !== null && text.trim() && text.trim() !== q.text) return act("edit", q, { text });
+      return null;
+    }
+    if (action === "label") {
+      const topic = prompt(S.labelPrompt, q.topic || "");
+      if (topic !== null) return act("label", q, { topic: topic.trim() || null });
+      return null;
+    }
+    if (action === "merge") {
+      const into = Number(prompt(S.mergePrompt, q.duplicate_of || ""));
+      if (into) return act("merge", q, { into });
+      return null;
+    }
+    if (action === "merge-suggested") return act("merge", q, { into: q.duplicate_of });
+    if (action === "mute" || action === "unmute") {
+      return report(await send(action, { participant_id: q.participant_id }));
+    }
+    return null;
+  }
+
+  function openReject(q) {
+    rejecting = q;
+    $("reject-text").textContent = q.text;
+    $("reject-note").value = "";
+    $("reject-form").classList.remove("hidden");
+    $("reject-reason").focus();
+  }
+  function closeReject() {
+    rejecting = null;
+    $("reject-form").classList.add("hidden");
+  }
+  $("reject-reason").replaceChildren(
+    ...Object.entries(S.reasons).map(([value, label]) => {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      return option;
+    }),
+  );
+  $("reject-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const q = questions.get(rejecting.id) || rejecting;
+    const note = $("reject-note").value.trim();
+    closeReject();
+    await act("reject", q, { reason: $("reject-reason").value, note: note || null });
+  });
+  $("reject-cancel").addEventListener("click", closeReject);
+
+  for (const list of [$("queue"), $("published")]) {
+    list.addEventListener("click", (e) => {
+      const li = e.target.closest("li[data-id]");
+      if (!li) return;
+      selected = Number(li.dataset.id);
+      const action = e.target.closest("[data-action]");
+      if (action) perform(action.dataset.action, questions.get(selected));
+      else render();
+    });
+  }
+
+  for (const radio of document.querySelectorAll("input[name=mode]")) {
+    radio.addEventListener("change", async () => report(await send("mode", { mode: radio.value })));
+  }
+  $("clear-screen").addEventListener("click", async () => report(await send("focus", {})));
+
+  const KEYS = { a: "approve", r: "reject", s: "focus", d: "answer", x: "archive", e: "edit" };
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest("input, textarea, select")) return;
+    if (e.key === "Escape" && rejecting) return closeReject();
+    const list = ordered();
+    if (!list.length) return;
+    const index = list.findIndex((q) => q.id === selected);
+    if (e.key === "j" || e.key === "k") {
+      const next = e.key === "j" ? Math.min(index + 1, list.length - 1) : Math.max(index - 1, 0);
+      selected = list[index === -1 ? 0 : next].id;
+      render();
+      const li = document.querySelector(`li[data-id="${selected}"]`);
+      if (li) li.focus();
+      e.preventDefault();
+      return;
+    }
+    const action = KEYS[e.key];
+    if (action && index !== -1) {
+      e.preventDefault();
+      perform(action, list[index]);
+    }
+  });
+})();
