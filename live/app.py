@@ -8,15 +8,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import socketio
 from aiohttp import web
 
+from live.domain.changes import to_moderators
 from live.fanout import Fanout
 from live.notify import SCREEN_NAMESPACE, Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
+from live.services.polls import PollService
 from live.services.moderation import ModerationService
 from live.services.qa import QAService
 from live.settings import Settings
 from live.store import Database
 from live.transport import broadcast, http, moderation_http
-from live.transport.http import EVENTS, SETTINGS
+from live.transport.http import EVENTS, POLLS, SETTINGS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
 from live.transport.screen import ScreenSockets
@@ -90,7 +92,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     sio = _socket_server(settings)
     sio.attach(app)
     app[SIO] = sio
-    ParticipantSockets(sio, lambda: app[QA])
+    ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
     moderators = ModeratorSockets(sio, lambda: app[MODERATION])
     ScreenSockets(sio, lambda: app[MODERATION], lambda: app[QA])
@@ -102,6 +104,11 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         fanout = Fanout(
             _room_emitter(sio),
             settings.vote_flush_interval,
+            poll_interval=settings.poll_flush_interval,
+            tallies=lambda poll_ids: app[POLLS].tallies(poll_ids),
+            staff_results=lambda event_id, polls: notifier.publish(
+                [to_moderators(event_id, "poll_results", {"polls": polls})]
+            ),
         )
         await fanout.start()
         notifier = Notifier(
@@ -115,6 +122,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         app[QA] = QAService(db, settings, publish)
         app[MODERATION] = ModerationService(db, publish)
         revocations = asyncio.create_task(moderators.watch_revocations(), name="revocations")
+        app[POLLS] = PollService(db, publish)
         token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)
         if token:
             announce(f"Organiser token (shown once, keep it safe): {token}")

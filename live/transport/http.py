@@ -11,7 +11,10 @@ from live.domain import errors
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
+from live.domain.polls import Audience, PollKind, PollSpec, PollState, ResultsVisibility
+from live.domain.text import clean
 from live.services.events import EventService
+from live.services.polls import PollService
 from live.settings import Settings
 from live.transport import messages, schemas
 
@@ -43,6 +46,7 @@ STATUS_OF = {
 }
 
 EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
+POLLS: web.AppKey[PollService] = web.AppKey("polls", PollService)
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 
 
@@ -209,6 +213,53 @@ def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamRespons
     return serve
 
 
+def _spec(payload: schemas.PollCreate) -> PollSpec:
+    return PollSpec(
+        kind=PollKind(payload.kind),
+        question=clean(payload.question),
+        options=tuple(clean(o) for o in payload.options),
+        max_choices=payload.max_choices,
+        scale_min=payload.scale_min,
+        scale_max=payload.scale_max,
+        max_entries=payload.max_entries,
+    )
+
+
+@api
+async def create_poll(request: web.Request) -> web.Response:
+    await _require_organiser(request)
+    payload = schemas.PollCreate.model_validate(await _json_body(request))
+    event = await request.app[EVENTS].get(request.match_info["code"])
+    poll = await request.app[POLLS].create(
+        event["id"],
+        _spec(payload),
+        Audience(payload.audience),
+        ResultsVisibility(payload.visibility),
+    )
+    return reply(poll, status=201)
+
+
+@api
+async def list_polls(request: web.Request) -> web.Response:
+    await _require_organiser(request)
+    event = await request.app[EVENTS].get(request.match_info["code"])
+    return reply(await request.app[POLLS].for_staff(event["id"]))
+
+
+def _poll_state(state: PollState):
+    @api
+    async def handler(request: web.Request) -> web.Response:
+        await _require_organiser(request)
+        event = await request.app[EVENTS].get(request.match_info["code"])
+        try:
+            poll_id = int(request.match_info["poll_id"])
+        except ValueError as exc:
+            raise LiveError(errors.NOT_FOUND, "No such poll.") from exc
+        return reply(await request.app[POLLS].set_state(event["id"], poll_id, state))
+
+    return handler
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/favicon.ico", page("favicon.svg"))
@@ -220,4 +271,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_patch("/api/events/{code}", update_event)
     app.router.add_post("/api/events/{code}/close", _set_state(EventState.CLOSED))
     app.router.add_post("/api/events/{code}/open", _set_state(EventState.OPEN))
+    app.router.add_get("/api/events/{code}/polls", list_polls)
+    app.router.add_post("/api/events/{code}/polls", create_poll)
+    app.router.add_post("/api/events/{code}/polls/{poll_id}/open", _poll_state(PollState.OPEN))
+    app.router.add_post("/api/events/{code}/polls/{poll_id}/close", _poll_state(PollState.CLOSED))
     app.router.add_static("/static/", STATIC_DIR, append_version=False)

@@ -121,3 +121,31 @@ class EventUpdate(Payload):
     stream_url: StreamUrl = None
     blocked_terms: Annotated[list[BlockedTerm], Field(max_length=BLOCKED_TERMS_MAX)] | None = None
     disabled_filters: list[FilterName] | None = None
+
+
+AnswerValue = (
+    Annotated[int, Field(ge=-(2**31), le=2**31)]
+    | Annotated[list[Annotated[int, Field(ge=0, le=1000)]], Field(max_length=50)]
+    | Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=20)]
+    | Annotated[str, StringConstraints(max_length=RAW_TEXT_MAX)]
+)
+
+
+class Answer(Payload):
+    poll_id: Id
+    value: AnswerValue
+    op_id: OpId | None = None
+
+
+class PollCreate(Payload):
+    kind: Literal["single", "multiple", "rating", "word_cloud", "open_text", "ranking"]
+    question: Annotated[str, StringConstraints(max_length=RAW_TEXT_MAX)]
+    options: Annotated[
+        list[Annotated[str, StringConstraints(max_length=RAW_TEXT_MAX)]], Field(max_length=50)
+    ] = []
+    max_choices: Annotated[int, Field(ge=1, le=50)] = 1
+    scale_min: Annotated[int, Field(ge=-100, le=100)] = 1
+    scale_max: Annotated[int, Field(ge=-100, le=100)] = 5
+    max_entries: Annotated[int, Field(ge=1, le=50)] = 3
+    audience: Literal["everyone", "in_room"] = "everyone"
+    visibility: Literal["live", "after_close", "staff"] = "live"

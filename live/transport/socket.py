@@ -12,6 +12,7 @@ from live.domain.errors import LiveError
 from live.domain.model import Attendance, Sort
 from live.fanout import event_room
 from live.notify import participant_room
+from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.transport import messages, schemas
 
@@ -23,18 +24,26 @@ Handler = Callable[[str, BaseModel], Awaitable[object]]
 class ParticipantSockets:
     """The default namespace: audience members of one event per socket."""
 
-    def __init__(self, sio: socketio.AsyncServer, qa: Callable[[], QAService]) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        qa: Callable[[], QAService],
+        polls: Callable[[], PollService],
+    ) -> None:
         self.sio = sio
         self._qa = qa
+        self._polls = polls
         self.identities: dict[str, Identity] = {}
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
+        sio.on("*", self.unknown)
         self._command("join", schemas.Join, self.join)
         self._command("ask", schemas.Ask, self.ask)
         self._command("withdraw", schemas.QuestionRef, self.withdraw)
         self._command("upvote", schemas.Vote, functools.partial(self.vote, up=True))
         self._command("unvote", schemas.Vote, functools.partial(self.vote, up=False))
         self._command("snapshot", schemas.Snapshot, self.snapshot)
+        self._command("answer", schemas.Answer, self.answer)
 
     @property
     def qa(self) -> QAService:
@@ -80,6 +89,10 @@ class ParticipantSockets:
         if participant_id is not None:
             await self.sio.enter_room(sid, participant_room(participant_id))
 
+    async def unknown(self, name: str, sid: str, *args: object) -> dict:
+        """Acknowledge events nobody handles, so a client never waits for a reply that won't come."""
+        return messages.error(errors.INVALID, f"There is no event called {name[:40]!r} here.")
+
     async def disconnect(self, sid: str, reason: object = None) -> None:
         self.identities.pop(sid, None)
 
@@ -110,4 +123,16 @@ class ParticipantSockets:
         return await self.qa.vote(self._identity(sid), payload.question_id, up, payload.op_id)
 
     async def snapshot(self, sid: str, payload: schemas.Snapshot) -> dict:
-        return await self.qa.snapshot(self._identity(sid), Sort(payload.sort))
+        """Questions and polls; both are absolute, so a poll read a moment later is still right."""
+        identity = self._identity(sid)
+        snapshot = await self.qa.snapshot(identity, Sort(payload.sort))
+        polls = await self._polls().for_audience(identity)
+        snapshot["polls"] = polls["polls"]
+        if snapshot["me"] is not None:
+            snapshot["me"]["answers"] = polls["answers"]
+        return snapshot
+
+    async def answer(self, sid: str, payload: schemas.Answer) -> dict:
+        return await self._polls().answer(
+            self._identity(sid), payload.poll_id, payload.value, payload.op_id
+        )

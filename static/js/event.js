@@ -73,6 +73,7 @@
       snap.me.votes.forEach((id) => myVotes.add(id));
       myQuestions.clear();
       snap.me.questions.forEach((q) => myQuestions.set(q.id, q));
+      answers = snap.me.answers || {};
     }
     const outcome = liveSync.loadSnapshot(state, snap);
     render();
@@ -227,11 +228,19 @@
     for (const li of existing.values()) li.remove();
   }
 
+  let answers = {};
   function render() {
     renderHeader();
     renderForms();
     renderQuestions();
     renderMine();
+    livePolls.render(state, {
+      send,
+      opId,
+      answers,
+      joined: me !== null && online && !!state.event && state.event.state === "open",
+      attendance: me && me.attendance,
+    });
   }
 
   async function toggleVote(id) {

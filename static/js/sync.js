@@ -9,7 +9,15 @@ window.liveSync = {
   VISIBLE: new Set(["published", "answered"]),
 
   create() {
-    return { seq: -1, event: null, stage: null, questions: new Map(), resyncing: false, buffer: [] };
+    return {
+      seq: -1,
+      event: null,
+      stage: null,
+      questions: new Map(),
+      polls: new Map(),
+      resyncing: false,
+      buffer: [],
+    };
   },
 
   loadSnapshot(state, snapshot) {
@@ -17,6 +25,7 @@ window.liveSync = {
     state.event = snapshot.event;
     state.stage = snapshot.stage;
     state.questions = new Map(snapshot.questions.map((q) => [q.id, q]));
+    state.polls = new Map((snapshot.polls || []).map((p) => [p.id, p]));
     const pending = state.buffer;
     state.buffer = [];
     state.resyncing = false;
@@ -51,6 +60,12 @@ window.liveSync = {
         const q = state.questions.get(id);
         if (q) state.questions.set(id, { ...q, votes });
       }
+      for (const { id, results } of msg.polls || []) {
+        const poll = state.polls.get(id);
+        if (poll) state.polls.set(id, { ...poll, results });
+      }
+    } else if (msg.type === "poll") {
+      state.polls.set(msg.poll.id, msg.poll);
     } else if (msg.type === "event") {
       state.event = msg.event;
     } else if (msg.type === "stage") {

@@ -1,0 +1,45 @@
+"""A poll in real browsers: opened by the organiser, answered on a phone, results live."""
+
+from playwright.async_api import expect
+
+from test_browser_qa import open_participant
+from test_polls import KINDS, create_poll, set_poll
+
+
+async def test_participant_answers_a_poll_and_everyone_sees_the_results(server, event, browser):
+    code = event["code"]
+    poll = await create_poll(server, code, KINDS["single"])
+    ranking = await create_poll(server, code, KINDS["ranking"])
+    phone, phone_errors = await open_participant(browser, server, code, "I'm in the room")
+    other, other_errors = await open_participant(browser, server, code, "I'm watching online")
+
+    await set_poll(server, code, poll["id"], "open")
+    card = phone.locator("article.poll").filter(has_text="Which day suits you?")
+    await expect(card).to_be_visible()
+    await card.get_by_label("Tue").check()
+    await card.get_by_role("button", name="Send answer").click()
+    await expect(card.locator(".poll-status")).to_contain_text("Your answer is saved")
+
+    seen = other.locator("article.poll").filter(has_text="Which day suits you?")
+    await expect(seen.locator("table")).to_contain_text("Tue")
+    await expect(seen.locator("table tr").filter(has_text="Tue").locator("td").first).to_have_text("1")
+    await expect(seen.locator(".poll-results")).to_contain_text("1 answers (1 in the room, 0 online)")
+
+    await card.get_by_label("Wed").check()
+    await card.get_by_role("button", name="Change answer").click()
+    await expect(seen.locator("table tr").filter(has_text="Wed").locator("td").first).to_have_text("1")
+    await expect(seen.locator("table tr").filter(has_text="Tue").locator("td").first).to_have_text("0")
+
+    await set_poll(server, code, ranking["id"], "open")
+    rank_card = phone.locator("article.poll").filter(has_text="Rank the priorities")
+    await rank_card.get_by_role("button", name="Move Cost up").click()
+    await rank_card.get_by_role("button", name="Move Cost up").click()
+    await rank_card.get_by_role("button", name="Send answer").click()
+    await expect(rank_card.locator(".poll-status")).to_contain_text("Your answer is saved")
+    top = other.locator("article.poll").filter(has_text="Rank the priorities").locator("table tr").nth(1)
+    await expect(top).to_contain_text("Cost")
+
+    await set_poll(server, code, poll["id"], "close")
+    await expect(card).to_contain_text("Closed")
+    await expect(card.get_by_role("button", name="Change answer")).to_have_count(0)
+    assert phone_errors == [] and other_errors == []
