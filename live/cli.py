@@ -10,6 +10,7 @@ from aiohttp import web
 
 from live.app import announce, create_app, describe
 from live.domain.errors import LiveError
+from live.domain.model import ModerationMode
 from live.services.events import EventService
 from live.settings import Settings
 from live.store import Database
@@ -66,6 +67,7 @@ def event_create(args: argparse.Namespace) -> int:
                 code=args.code,
                 description=args.description,
                 stream_url=args.stream_url,
+                moderation=ModerationMode(args.moderation),
             ),
         )
     )
@@ -112,6 +114,13 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--code", help="join code (default: a random one)")
     create.add_argument("--description", default="")
     create.add_argument("--stream-url", help="the livestream's URL, shown to participants")
+    create.add_argument(
+        "--moderation",
+        choices=[m.value for m in ModerationMode],
+        default=ModerationMode.POST.value,
+        help="pre: every question waits for a moderator; post (default): published at once "
+        "unless a filter holds it. Moderators can switch it live.",
+    )
     create.set_defaults(func=event_create)
     with_db(event.add_parser("list", help="list events")).set_defaults(func=event_list)
 

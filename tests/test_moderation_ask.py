@@ -1,7 +1,10 @@
 """Asking under moderation: filters, modes, near-duplicates and what the author is told."""
 
+import sqlite3
+
 import pytest
 
+from live.cli import main
 from live.settings import Settings
 from moderators import moderator
 from support import ORGANISER_TOKEN, Client, joined, running_server
@@ -106,3 +109,12 @@ async def test_flooding_is_rate_limited(tmp_path):
         assert reply["error"]["code"] == "rate_limited"
         assert len((await author.snapshot())["me"]["questions"]) == 5
         await author.close()
+
+
+def test_the_cli_creates_a_pre_moderated_event(tmp_path, capsys):
+    db = tmp_path / "cli.db"
+    assert main(["event", "create", "--title", "Board meeting", "--moderation", "pre", "--db", str(db)]) == 0
+    printed = capsys.readouterr().out
+    assert "Moderator secret (shown once)" in printed and "/screen#token=" in printed
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT moderation_mode FROM events").fetchone() == ("pre",)
