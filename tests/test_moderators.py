@@ -10,7 +10,8 @@ import socketio
 
 from live.domain import tokens
 from moderators import Moderator, moderator, sign_in
-from support import Client, joined
+from support import Client, Replica, joined
+from test_sync_property import NODE, run_sync_js
 
 
 @pytest.fixture
@@ -310,3 +311,42 @@ async def test_the_log_cannot_be_changed(server, created, settings):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                 db.execute(statement)
         assert db.execute("SELECT count(*) FROM moderation_log").fetchone()[0] == 2
+
+
+async def test_moderation_broadcasts_applied_to_a_stale_state_give_the_fresh_snapshot(server, pre):
+    code = pre["event"]["code"]
+    mod = await moderator(server, pre)
+    authors = [await joined(server, code) for _ in range(2)]
+    voter = await joined(server, code)
+    watcher = await Client(server, code).connect()
+    stale = await watcher.snapshot()
+    texts = ["Where will the new clinic be built?", "Will parking at the hospital stay free?",
+             "Can carers get priority appointments?", "Who checks that the promises are kept?"]
+    ids = [(await authors[n % 2].ok("ask", {"text": t, "allow_duplicate": True}))["question"]["id"] for n, t in enumerate(texts)]
+    for qid in ids:
+        await mod.act("approve", await mod.question(qid))
+    await voter.ok("upvote", {"question_id": ids[1]})
+    await mod.act("merge", await mod.question(ids[1]), into=ids[0])
+    await mod.act("answer", await mod.question(ids[0]))
+    third = await mod.question(ids[2])
+    await mod.ok("focus", {"question_id": third["id"], "version": third["version"]})
+    await mod.act("reject", third, reason="off_topic")
+    await mod.ok("mode", {"mode": "post"})
+    await mod.act("unmerge", await mod.question(ids[1]))
+    fresh = await watcher.snapshot()
+    await watcher.wait_for(lambda m: m["seq"] == fresh["seq"])
+
+    replica = Replica()
+    replica.load(stale)
+    for msg in watcher.updates:
+        assert replica.apply(msg) == "applied"
+    assert replica.view() == {
+        "event": fresh["event"],
+        "stage": fresh["stage"],
+        "questions": {q["id"]: q for q in fresh["questions"]},
+    }
+    if NODE is not None:
+        page = run_sync_js(stale, watcher.updates)
+        assert page["questions"] == fresh["questions"] and page["seq"] == fresh["seq"]
+    for client in (mod, *authors, voter, watcher):
+        await client.close()
