@@ -1,4 +1,4 @@
-"""After commit: private news (to an event's moderators, to one author's devices), in commit order."""
+"""After commit: private news (to an event's moderators, one author's devices) in commit order."""
 
 import asyncio
 import logging

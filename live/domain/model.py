@@ -46,7 +46,7 @@ class Sort(StrEnum):
 
 VISIBLE_STATUSES = frozenset({QuestionStatus.PUBLISHED, QuestionStatus.ANSWERED})
 
-#: Withheld questions whose text the public record may show; abusive or personal text never.
+#: Withheld questions whose text the public record may show (abusive or personal text, never).
 PUBLIC_TEXT_REASONS = frozenset({RejectReason.OFF_TOPIC, RejectReason.DUPLICATE})
 
 

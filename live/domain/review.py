@@ -23,7 +23,7 @@ REJECTED_BECAUSE = {
 MUTED_FLAG = "muted"
 PRE_MODERATION_FLAG = "pre_moderation"
 
-#: For each status-changing action: the statuses it may start from, and where it leaves the question.
+#: Each status-changing action: the statuses it may start from, and where it leaves the question.
 TRANSITIONS: dict[str, tuple[frozenset[QuestionStatus], QuestionStatus]] = {
     "approve": (frozenset({S.PENDING, S.REJECTED, S.ARCHIVED, S.ANSWERED}), S.PUBLISHED),
     "reject": (frozenset({S.PENDING, S.PUBLISHED, S.ANSWERED, S.ARCHIVED}), S.REJECTED),

@@ -52,4 +52,4 @@ def slow_matches(secret: str, stored: str) -> bool:
 
 def needs_rehash(stored: str) -> bool:
     """Whether a stored hash predates the current scheme or cost, so a login should replace it."""
-    return stored != "" and not stored.startswith(f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}$")
+    return not stored.startswith(f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}$")

@@ -116,14 +116,18 @@ async def moderator_secret_hash(conn: aiosqlite.Connection, event_id: int) -> st
     return stored
 
 
-async def set_moderator_secret_hash(conn: aiosqlite.Connection, event_id: int, stored: str) -> None:
+async def set_moderator_secret_hash(
+    conn: aiosqlite.Connection, event_id: int, stored: str
+) -> None:
     await conn.execute(
         "UPDATE events SET moderator_secret_hash = ? WHERE id = ?", (stored, event_id)
     )
 
 
 async def screen_token_hash(conn: aiosqlite.Connection, event_id: int) -> str:
-    async with conn.execute("SELECT screen_token_hash FROM events WHERE id = ?", (event_id,)) as cur:
+    async with conn.execute(
+        "SELECT screen_token_hash FROM events WHERE id = ?", (event_id,)
+    ) as cur:
         (stored,) = await cur.fetchone()
     return stored
 

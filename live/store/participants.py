@@ -74,7 +74,8 @@ async def set_muted(conn: aiosqlite.Connection, participant_id: int, muted: bool
 async def with_history(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
     """Every participant of the event who asked, with how many questions they have asked."""
     async with conn.execute(
-        "SELECT p.id, p.event_id, p.name, p.attendance, p.created_at, p.muted, count(q.id) AS asked "
+        "SELECT p.id, p.event_id, p.name, p.attendance, p.created_at, p.muted, "
+        "count(q.id) AS asked "
         "FROM participants p JOIN questions q ON q.participant_id = p.id "
         "WHERE p.event_id = ? GROUP BY p.id ORDER BY p.id",
         (event_id,),

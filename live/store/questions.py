@@ -130,7 +130,7 @@ async def add_vote(conn: aiosqlite.Connection, question_id: int, participant_id:
 
 
 async def remove_vote(conn: aiosqlite.Connection, question_id: int, participant_id: int) -> bool:
-    """Delete the vote rows on the question and on those merged into it; False when there were none."""
+    """Delete the votes on the question and on those merged into it; False when there were none."""
     cur = await conn.execute(
         "DELETE FROM votes WHERE participant_id = ? AND (question_id = ? OR question_id IN "
         "(SELECT id FROM questions WHERE merged_into = ?))",

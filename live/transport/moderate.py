@@ -107,13 +107,15 @@ class ModeratorSockets:
             refusal = messages.error(exc.code, exc.message)["error"]
             raise socketio.exceptions.ConnectionRefusedError(exc.message, refusal)
         self.moderators[sid] = moderator
-        await self.sio.enter_room(sid, moderator_room(moderator.event_id), namespace=MODERATOR_NAMESPACE)
+        await self.sio.enter_room(
+            sid, moderator_room(moderator.event_id), namespace=MODERATOR_NAMESPACE
+        )
 
     async def disconnect(self, sid: str, reason: object = None) -> None:
         self.moderators.pop(sid, None)
 
     async def unknown(self, name: str, sid: str, *args: object) -> dict:
-        """Acknowledge events nobody handles, so a client never waits for a reply that won't come."""
+        """Answer events nobody handles, so a client never waits for a reply that won't come."""
         return messages.error(errors.INVALID, f"There is no event called {name[:40]!r} here.")
 
     async def watch_revocations(self) -> None:

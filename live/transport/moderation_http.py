@@ -1,4 +1,4 @@
-"""HTTP for moderation: the moderator sign-in, session revocation, the public record and the screen."""
+"""HTTP for moderation: moderator sign-in, session revocation, the public record, the QR code."""
 
 import io
 from urllib.parse import urlencode

@@ -39,7 +39,9 @@ Topic = Annotated[str | None, StringConstraints(max_length=2000), _short_text(TO
 
 class ModeratorLogin(Payload):
     model_config = Payload.model_config | {"strict": False}
-    secret: Annotated[str, StringConstraints(min_length=1, max_length=SECRET_MAX, strip_whitespace=True)]
+    secret: Annotated[
+        str, StringConstraints(min_length=1, max_length=SECRET_MAX, strip_whitespace=True)
+    ]
     pseudonym: Annotated[str, StringConstraints(max_length=2000), AfterValidator(_pseudonym)]
 
 
