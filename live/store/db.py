@@ -2,9 +2,11 @@
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -17,6 +19,8 @@ R = TypeVar("R")
 Work = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 BUSY_TIMEOUT_MS = 5000
+#: Units of work committed together at most; bounds how long a batch holds the write lock.
+MAX_BATCH = 256
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -27,14 +31,30 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+def _new_future() -> asyncio.Future:
+    return asyncio.get_running_loop().create_future()
+
+
+@dataclass
+class _Unit:
+    """One queued unit of work, its callback and the future its caller awaits."""
+
+    work: Work[Any]
+    then: Callable[[Any], Any] | None
+    future: asyncio.Future = field(default_factory=_new_future)
+    result: Any = None
+    error: BaseException | None = None
+
+
 class Database:
-    """Owns the connections; every write is one BEGIN IMMEDIATE … COMMIT unit, serialised."""
+    """Owns the connections; writes queued together commit in one BEGIN IMMEDIATE … COMMIT."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._queue: deque[_Unit] = deque()
+        self._writing: asyncio.Task | None = None
         self._read_lock = asyncio.Lock()
 
     async def open(self) -> None:
@@ -46,6 +66,8 @@ class Database:
         self._reader = await _connect(self.path)
 
     async def close(self) -> None:
+        if self._writing is not None:
+            await self._writing
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -66,22 +88,59 @@ class Database:
                 raise
 
     async def write(self, work: Work[T], then: Callable[[T], R] | None = None) -> T | R:
-        """Run one unit of work in its own immediate transaction; committed before it returns.
+        """Run one unit of work; it is committed, and `then` has run, before this returns.
 
-        `then` runs right after the commit, before the next unit starts, so whatever it
-        publishes leaves in commit order.
+        Units queued while a batch is in flight share the next transaction, each inside its own
+        savepoint: a unit that raises is undone alone and its caller gets the exception. The
+        `then` callbacks run after the commit, in queue order, before the next batch begins, so
+        whatever they publish leaves in commit order.
         """
         assert self._writer is not None, "database is not open"
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                result = await work(self._writer)
-                await self._writer.execute("COMMIT")
-            except BaseException:
-                if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
+        unit = _Unit(work, then)
+        self._queue.append(unit)
+        if self._writing is None:
+            self._writing = asyncio.create_task(self._drain(), name="database writer")
+        return await asyncio.shield(unit.future)
+
+    async def _drain(self) -> None:
+        """Commit batches until the queue is empty; the only task that uses the writer."""
+        try:
+            while self._queue:
+                batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+                try:
+                    await self._commit(batch)
+                finally:
+                    for unit in batch:
+                        _settle(unit)
+        except BaseException as exc:
+            while self._queue:
+                _fail(self._queue.popleft(), exc)
+            raise
+        finally:
+            self._writing = None
+
+    async def _commit(self, batch: list[_Unit]) -> None:
+        """Run the batch in one transaction; on a failure outside a unit, every unit fails."""
+        conn = self._writer
+        assert conn is not None
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            for unit in batch:
+                await conn.execute("SAVEPOINT unit")
+                try:
+                    unit.result = await unit.work(conn)
+                except Exception as exc:
+                    unit.error = exc
+                    await conn.execute("ROLLBACK TO unit")
+                await conn.execute("RELEASE unit")
+            await conn.execute("COMMIT")
+        except BaseException as exc:
+            for unit in batch:
+                unit.error = exc
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            if not isinstance(exc, Exception):
                 raise
-            return result if then is None else then(result)
 
     async def read(self, work: Work[T]) -> T:
         """Run reads in one transaction so they see a single consistent state."""
@@ -92,3 +151,23 @@ class Database:
                 return await work(self._reader)
             finally:
                 await self._reader.execute("COMMIT")
+
+
+def _settle(unit: _Unit) -> None:
+    """Hand the caller its result, through `then`, or its exception."""
+    if unit.error is not None:
+        _fail(unit, unit.error)
+        return
+    try:
+        outcome = unit.result if unit.then is None else unit.then(unit.result)
+    except Exception as exc:
+        unit.future.set_exception(exc)
+    else:
+        unit.future.set_result(outcome)
+
+
+def _fail(unit: _Unit, exc: BaseException) -> None:
+    if isinstance(exc, Exception):
+        unit.future.set_exception(exc)
+    else:
+        unit.future.cancel()

@@ -1,0 +1,134 @@
+"""Group commit: units queued together share a transaction, yet each succeeds or fails alone."""
+
+import asyncio
+
+import pytest
+
+from live.store import Database
+from live.store import db as db_module
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(tmp_path / "batch.db")
+    await database.open()
+    await database.write(lambda conn: conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    yield database
+    await database.close()
+
+
+def insert(n: int, fail: bool = False):
+    async def work(conn):
+        await conn.execute("INSERT INTO t (n) VALUES (?)", (n,))
+        if fail:
+            raise ValueError(n)
+        return n
+
+    return work
+
+
+async def stored(database: Database) -> list[int]:
+    rows = await database.read(lambda conn: conn.execute_fetchall("SELECT n FROM t ORDER BY n"))
+    return [row[0] for row in rows]
+
+
+async def test_concurrent_units_share_transactions_and_all_commit(db, monkeypatch):
+    transactions = 0
+    commit = Database._commit
+
+    async def counting(self, batch):
+        nonlocal transactions
+        transactions += 1
+        await commit(self, batch)
+
+    monkeypatch.setattr(Database, "_commit", counting)
+    results = await asyncio.gather(*(db.write(insert(n)) for n in range(100)))
+    assert results == list(range(100))
+    assert transactions < 100
+    assert await stored(db) == list(range(100))
+
+
+async def test_a_failing_unit_is_undone_alone_and_its_caller_gets_the_exception(db):
+    outcomes = await asyncio.gather(
+        *(db.write(insert(n, fail=n % 3 == 0)) for n in range(30)), return_exceptions=True
+    )
+    for n, outcome in enumerate(outcomes):
+        if n % 3 == 0:
+            assert isinstance(outcome, ValueError) and outcome.args == (n,)
+        else:
+            assert outcome == n
+    assert await stored(db) == [n for n in range(30) if n % 3]
+
+
+async def test_then_callbacks_run_in_unit_order_and_give_the_callers_their_results(db):
+    seen = []
+
+    def then(n):
+        seen.append(n)
+        return -n
+
+    results = await asyncio.gather(*(db.write(insert(n), then=then) for n in range(50)))
+    assert results == [-n for n in range(50)]
+    assert seen == list(range(50))
+
+
+async def test_then_sees_the_commit_and_runs_before_the_next_batch(db, monkeypatch):
+    monkeypatch.setattr(db_module, "MAX_BATCH", 4)
+    events = []
+    commit = Database._commit
+
+    async def tracing(self, batch):
+        events.append(("commit", len(batch)))
+        await commit(self, batch)
+
+    monkeypatch.setattr(Database, "_commit", tracing)
+
+    def then(n):
+        committed = db._writer is not None and not db._writer.in_transaction
+        events.append(("then", n) if committed else ("uncommitted", n))
+        return n
+
+    await asyncio.gather(*(db.write(insert(n), then=then) for n in range(10)))
+    assert [e for e in events if e[0] == "commit"] == [("commit", 4), ("commit", 4), ("commit", 2)]
+    assert events[:5] == [("commit", 4), ("then", 0), ("then", 1), ("then", 2), ("then", 3)]
+    assert [n for kind, n in events if kind == "then"] == list(range(10))
+
+
+async def test_a_raising_then_fails_only_its_own_caller(db):
+    def boom(n):
+        raise RuntimeError(n)
+
+    outcomes = await asyncio.gather(
+        db.write(insert(1)), db.write(insert(2), then=boom), db.write(insert(3)),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == 1 and outcomes[2] == 3
+    assert isinstance(outcomes[1], RuntimeError)
+    assert await stored(db) == [1, 2, 3]
+
+
+async def test_a_cancelled_caller_still_commits_and_publishes(db):
+    published = []
+    task = asyncio.ensure_future(db.write(insert(7), then=published.append))
+    await asyncio.sleep(0)
+    task.cancel()
+    await db.write(insert(8))
+    assert published == [7]
+    assert await stored(db) == [7, 8]
+
+
+async def test_everything_acknowledged_is_there_after_reopening(tmp_path):
+    path = tmp_path / "reopen.db"
+    database = Database(path)
+    await database.open()
+    await database.write(lambda conn: conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    outcomes = await asyncio.gather(
+        *(database.write(insert(n, fail=n % 7 == 0)) for n in range(300)), return_exceptions=True
+    )
+    acknowledged = [n for n in outcomes if isinstance(n, int)]
+    await database.close()
+
+    again = Database(path)
+    await again.open()
+    assert await stored(again) == acknowledged == [n for n in range(300) if n % 7]
+    await again.close()
