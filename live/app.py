@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import socketio
 from aiohttp import web
 
-from live.domain.changes import to_moderators
+from live.domain.changes import to_moderators, to_screens
 from live.fanout import Fanout
 from live.notify import SCREEN_NAMESPACE, Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
@@ -94,8 +94,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     app[SIO] = sio
     ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
-    moderators = ModeratorSockets(sio, lambda: app[MODERATION])
-    ScreenSockets(sio, lambda: app[MODERATION], lambda: app[QA])
+    moderators = ModeratorSockets(sio, lambda: app[MODERATION], lambda: app[POLLS])
+    ScreenSockets(sio, lambda: app[MODERATION], lambda: app[QA], lambda: app[POLLS])
     moderation_http.add_routes(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
@@ -107,7 +107,10 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
             poll_interval=settings.poll_flush_interval,
             tallies=lambda poll_ids: app[POLLS].tallies(poll_ids),
             staff_results=lambda event_id, polls: notifier.publish(
-                [to_moderators(event_id, "poll_results", {"polls": polls})]
+                [
+                    to_moderators(event_id, "poll_results", {"polls": polls}),
+                    to_screens(event_id, "poll_results", {"polls": polls}),
+                ]
             ),
         )
         await fanout.start()

@@ -4,7 +4,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from live.domain.changes import MODERATORS, News, Notice, Published
+from live.domain.changes import MODERATORS, SCREENS, News, Notice, Published
+from live.fanout import event_room
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class Notifier:
         while (notice := await self._queue.get()) is not None:
             if notice.audience == MODERATORS:
                 room, namespace = moderator_room(notice.target), MODERATOR_NAMESPACE
+            elif notice.audience == SCREENS:
+                room, namespace = event_room(notice.target), SCREEN_NAMESPACE
             else:
                 room, namespace = participant_room(notice.target), "/"
             try:

@@ -37,6 +37,7 @@ class Notice:
 
 
 MODERATORS = "moderators"
+SCREENS = "screens"
 PARTICIPANT = "participant"
 News = Published | Notice
 
@@ -47,3 +48,7 @@ def to_moderators(event_id: int, name: str, data: dict) -> Notice:
 
 def to_author(participant_id: int, name: str, data: dict) -> Notice:
     return Notice(PARTICIPANT, participant_id, name, data)
+
+
+def to_screens(event_id: int, name: str, data: dict) -> Notice:
+    return Notice(SCREENS, event_id, name, data)

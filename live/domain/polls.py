@@ -265,5 +265,6 @@ def public_poll(row: dict, results_now: dict | None) -> dict:
         "audience": row["audience"],
         "visibility": row["visibility"],
         "state": row["state"],
+        "opened_at": row["opened_at"],
         "results": results_now,
     }

@@ -158,17 +158,22 @@ class PollService:
 
         return await self.db.read(work)
 
-    async def for_staff(self, event_id: int) -> list[dict]:
-        """Every poll of the event, drafts included, with results whatever their visibility."""
+    async def for_staff(self, event_id: int, include_drafts: bool = True) -> list[dict]:
+        """Every poll of the event, with results whatever their visibility."""
 
         async def work(conn: aiosqlite.Connection) -> list[dict]:
             polls = []
-            for poll in await poll_store.polls_of_event(conn, event_id, True):
+            for poll in await poll_store.polls_of_event(conn, event_id, include_drafts):
                 rows = await poll_store.counted_responses(conn, poll["id"])
                 polls.append(staff_poll(poll, results(spec_of(poll), rows)))
             return polls
 
         return await self.db.read(work)
+
+
+    async def for_screen(self, event_id: int) -> list[dict]:
+        """The screen may show every result, but knows nothing of drafts until they open."""
+        return await self.for_staff(event_id, include_drafts=False)
 
 
 def audience_poll(poll: dict, tally: dict) -> dict:

@@ -11,8 +11,7 @@ from live.domain import errors
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
-from live.domain.polls import Audience, PollKind, PollSpec, PollState, ResultsVisibility
-from live.domain.text import clean
+from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.services.events import EventService
 from live.services.polls import PollService
 from live.settings import Settings
@@ -213,18 +212,6 @@ def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamRespons
     return serve
 
 
-def _spec(payload: schemas.PollCreate) -> PollSpec:
-    return PollSpec(
-        kind=PollKind(payload.kind),
-        question=clean(payload.question),
-        options=tuple(clean(o) for o in payload.options),
-        max_choices=payload.max_choices,
-        scale_min=payload.scale_min,
-        scale_max=payload.scale_max,
-        max_entries=payload.max_entries,
-    )
-
-
 @api
 async def create_poll(request: web.Request) -> web.Response:
     await _require_organiser(request)
@@ -232,7 +219,7 @@ async def create_poll(request: web.Request) -> web.Response:
     event = await request.app[EVENTS].get(request.match_info["code"])
     poll = await request.app[POLLS].create(
         event["id"],
-        _spec(payload),
+        schemas.poll_spec(payload),
         Audience(payload.audience),
         ResultsVisibility(payload.visibility),
     )

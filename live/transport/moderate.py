@@ -12,9 +12,12 @@ from live.domain import codes, errors
 from live.domain.errors import LiveError
 from live.domain.model import ModerationMode, RejectReason
 from live.notify import MODERATOR_NAMESPACE, moderator_room
+from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.services.moderation import ModerationService, Moderator
+from live.services.polls import PollService
 from live.transport import messages
 from live.transport import moderation_schemas as schemas
+from live.transport.schemas import PollCreate, poll_spec
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +56,15 @@ async def reply(run: Callable[[], Awaitable[object]], name: str) -> dict:
 class ModeratorSockets:
     """Every event is authorised twice: at connect by the cookie, and per command by the session."""
 
-    def __init__(self, sio: socketio.AsyncServer, service: Callable[[], ModerationService]) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        service: Callable[[], ModerationService],
+        polls: Callable[[], PollService],
+    ) -> None:
         self.sio = sio
         self._service = service
+        self._polls = polls
         self.moderators: dict[str, Moderator] = {}
         ns = MODERATOR_NAMESPACE
         sio.on("connect", self.connect, namespace=ns)
@@ -73,6 +82,10 @@ class ModeratorSockets:
         self._command("mute", schemas.Mute, self._mute(True))
         self._command("unmute", schemas.Mute, self._mute(False))
         self._command("mode", schemas.Mode, self.mode)
+        self._command("polls", schemas.Empty, lambda m, p: self._polls().for_staff(m.event_id))
+        self._command("poll_create", PollCreate, self.poll_create)
+        self._command("poll_open", schemas.PollRef, self._poll_state(PollState.OPEN))
+        self._command("poll_close", schemas.PollRef, self._poll_state(PollState.CLOSED))
 
     @property
     def service(self) -> ModerationService:
@@ -164,6 +177,17 @@ class ModeratorSockets:
     def _mute(self, muted: bool) -> Handler:
         async def handler(mod: Moderator, p: schemas.Mute) -> object:
             return await self.service.mute(mod, p.participant_id, muted)
+
+        return handler
+
+    async def poll_create(self, mod: Moderator, p: PollCreate) -> object:
+        return await self._polls().create(
+            mod.event_id, poll_spec(p), Audience(p.audience), ResultsVisibility(p.visibility)
+        )
+
+    def _poll_state(self, state: PollState) -> Handler:
+        async def handler(mod: Moderator, p: schemas.PollRef) -> object:
+            return await self._polls().set_state(mod.event_id, p.poll_id, state)
 
         return handler
 

@@ -91,3 +91,7 @@ class Mode(Payload):
 
 class Empty(Payload):
     pass
+
+
+class PollRef(Payload):
+    poll_id: Id

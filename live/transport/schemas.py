@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from live.domain.polls import PollKind, PollSpec
 from live.domain.text import clean
 
 QUESTION_MAX = 500
@@ -149,3 +150,16 @@ class PollCreate(Payload):
     max_entries: Annotated[int, Field(ge=1, le=50)] = 3
     audience: Literal["everyone", "in_room"] = "everyone"
     visibility: Literal["live", "after_close", "staff"] = "live"
+
+
+def poll_spec(payload: PollCreate) -> PollSpec:
+    """The domain's poll definition from a validated payload, its text cleaned like any other."""
+    return PollSpec(
+        kind=PollKind(payload.kind),
+        question=clean(payload.question),
+        options=tuple(clean(o) for o in payload.options),
+        max_choices=payload.max_choices,
+        scale_min=payload.scale_min,
+        scale_max=payload.scale_max,
+        max_entries=payload.max_entries,
+    )

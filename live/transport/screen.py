@@ -11,6 +11,7 @@ from live.domain.model import Sort
 from live.fanout import event_room
 from live.notify import SCREEN_NAMESPACE
 from live.services.moderation import ModerationService
+from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.transport import messages
 from live.transport import moderation_schemas as schemas
@@ -25,10 +26,12 @@ class ScreenSockets:
         sio: socketio.AsyncServer,
         moderation: Callable[[], ModerationService],
         qa: Callable[[], QAService],
+        polls: Callable[[], PollService],
     ) -> None:
         self.sio = sio
         self._moderation = moderation
         self._qa = qa
+        self._polls = polls
         self.screens: dict[str, int] = {}
         sio.on("connect", self.connect, namespace=SCREEN_NAMESPACE)
         sio.on("disconnect", self.disconnect, namespace=SCREEN_NAMESPACE)
@@ -56,7 +59,9 @@ class ScreenSockets:
             event_id = self.screens.get(sid)
             if event_id is None:
                 raise LiveError(errors.FORBIDDEN, "This screen is not connected to an event.")
-            return await self._qa().snapshot(Identity(event_id), Sort.TOP)
+            snapshot = await self._qa().snapshot(Identity(event_id), Sort.TOP)
+            snapshot["polls"] = await self._polls().for_screen(event_id)
+            return snapshot
 
         return await reply(run, "screen snapshot")
 

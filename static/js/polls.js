@@ -1,7 +1,7 @@
 "use strict";
 /*
- * The participant page's polls: a form per open poll (kept while the person is answering),
- * and results as bars with a text table beside them for screen readers.
+ * The participant page's polls: a form per open poll, kept while the person is answering,
+ * with the results (poll-results.js) beneath.
  */
 window.livePolls = (() => {
   const S = window.liveStrings;
@@ -140,68 +140,6 @@ window.livePolls = (() => {
     return form;
   }
 
-  function rows(poll, r) {
-    const at = (part) => r[part];
-    if (poll.kind === "single" || poll.kind === "multiple") {
-      return poll.options.map((o, i) => [o, at("all").counts[i], at("in_room").counts[i], at("remote").counts[i]]);
-    }
-    if (poll.kind === "rating") {
-      return at("all").scale.map((s, i) => [String(s), at("all").counts[i], at("in_room").counts[i], at("remote").counts[i]]);
-    }
-    if (poll.kind === "ranking") {
-      return poll.options
-        .map((o, i) => [o, at("all").scores[i], at("in_room").scores[i], at("remote").scores[i]])
-        .sort((a, b) => b[1] - a[1]);
-    }
-    if (poll.kind === "word_cloud") {
-      const count = (part, word) => (at(part).words.find((w) => w[0] === word) || [word, 0])[1];
-      return at("all").words.map(([w, n]) => [w, n, count("in_room", w), count("remote", w)]);
-    }
-    return null;
-  }
-
-  function resultsFor(poll) {
-    const r = poll.results;
-    const box = el("div", { class: "poll-results" });
-    box.append(el("p", { class: "muted" }, fmt(S.responses, {
-      all: r.responses.all, in_room: r.responses.in_room, remote: r.responses.remote,
-    })));
-    if (poll.kind === "open_text") {
-      const list = el("ul", { class: "answers" });
-      for (const text of r.all.answers) list.append(el("li", {}, text));
-      box.append(list);
-      return box;
-    }
-    if (poll.kind === "rating" && r.all.mean !== null) {
-      box.append(el("p", { class: "mean" }, fmt(S.mean, { mean: r.all.mean })));
-    }
-    const data = rows(poll, r);
-    const max = Math.max(1, ...data.map((row) => row[1]));
-    const bars = el("div", { class: "bars", "aria-hidden": "true" });
-    for (const [label, value] of data) {
-      const row = el("div", { class: "bar-row" });
-      const bar = el("span", { class: "bar" });
-      bar.style.width = `${Math.round((value / max) * 100)}%`;
-      row.append(el("span", { class: "bar-label" }, label), el("span", { class: "bar-track" }), el("span", { class: "bar-value" }, String(value)));
-      row.children[1].append(bar);
-      bars.append(row);
-    }
-    const table = el("table", { class: "sr-only" });
-    table.append(el("caption", {}, fmt(S.resultsOf, { question: poll.question })));
-    const head = el("tr");
-    for (const h of [S.colOption, poll.kind === "ranking" ? S.colScore : S.colAll, S.colRoom, S.colRemote]) {
-      head.append(el("th", { scope: "col" }, h));
-    }
-    table.append(head);
-    for (const row of data) {
-      const tr = el("tr");
-      row.forEach((cell, i) => tr.append(el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}, String(cell))));
-      table.append(tr);
-    }
-    box.append(bars, table);
-    return box;
-  }
-
   function render(state, context) {
     ctx = context;
     const section = document.getElementById("polls");
@@ -228,7 +166,9 @@ window.livePolls = (() => {
       }
       const encoded = JSON.stringify(poll.results);
       if (card.rendered !== encoded) {
-        card.results.replaceChildren(poll.results ? resultsFor(poll) : el("p", { class: "muted" }, S.resultsLater));
+        card.results.replaceChildren(
+          poll.results ? livePollResults.render(poll, S) : el("p", { class: "muted" }, S.resultsLater),
+        );
         card.rendered = encoded;
       }
       if (list.children[index] !== card.node) list.insertBefore(card.node, list.children[index] || null);

@@ -78,6 +78,13 @@
       socket.disconnect();
     }
   });
+  socket.on("poll_results", (msg) => {
+    for (const { id, results } of msg.polls) {
+      const poll = state.polls.get(id);
+      if (poll) state.polls.set(id, { ...poll, results });
+    }
+    render();
+  });
   socket.on("update", (msg) => {
     const outcome = liveSync.apply(state, msg);
     if (outcome.result === "gap") resync();
@@ -91,7 +98,29 @@
     });
   }
 
+  /* The most recently opened poll that is still open takes the main area while it runs. */
+  function pollOnScreen() {
+    const open = [...state.polls.values()].filter((p) => p.state === "open");
+    return open.sort((a, b) => (b.opened_at || 0) - (a.opened_at || 0) || b.id - a.id)[0] || null;
+  }
+
+  let shownPoll = "";
+  function renderPoll() {
+    const poll = pollOnScreen();
+    $("poll").classList.toggle("hidden", !poll);
+    $("focus").classList.toggle("hidden", !!poll);
+    const key = poll ? JSON.stringify([poll.id, poll.results]) : "";
+    if (key === shownPoll) return;
+    shownPoll = key;
+    if (!poll) return;
+    $("poll-question").textContent = poll.question;
+    $("poll-results").replaceChildren(
+      poll.results ? livePollResults.render(poll, S) : document.createTextNode(S.waiting),
+    );
+  }
+
   function render() {
+    renderPoll();
     if (state.event) {
       $("event-title").textContent = state.event.title;
       document.title = `${state.event.title} · live`;
