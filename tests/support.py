@@ -157,14 +157,21 @@ class Replica:
         return "applied"
 
     def view(self) -> dict:
-        return {"event": self.event, "stage": self.stage, "questions": self.questions}
+        return {
+            "event": self.event,
+            "stage": self.stage,
+            "questions": self.questions,
+            "polls": self.polls,
+        }
 
+    polls: dict[int, dict] = field(default_factory=dict)
 
 class Client:
     """A real python-socketio client that records every broadcast it receives."""
 
     def __init__(self, server: Server, code: str, token: str | None = None, transport: str = "websocket") -> None:
         self.server = server
+        self.polls = {p["id"]: p for p in snapshot.get("polls", [])}
         self.code = code
         self.token = token
         self.transport = transport
@@ -181,6 +188,11 @@ class Client:
     async def _on_update(self, msg: dict) -> None:
         self.updates.append(msg)
         self._arrived.set()
+            for poll in msg.get("polls", []):
+                if poll["id"] in self.polls:
+                    self.polls[poll["id"]] = {**self.polls[poll["id"]], "results": poll["results"]}
+        elif msg["type"] == "poll":
+            self.polls[msg["poll"]["id"]] = msg["poll"]
 
     async def _on_mine(self, msg: dict) -> None:
         self.mine.append(msg)

@@ -12,6 +12,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from live.settings import Settings
 from support import ORGANISER_TOKEN, Client, Replica, joined, running_server
 
+POLLS = [
+    {"kind": "single", "question": "Live", "options": ["a", "b", "c"]},
+    {"kind": "word_cloud", "question": "After close", "visibility": "after_close"},
+    {"kind": "ranking", "question": "Staff", "options": ["x", "y", "z"], "visibility": "staff"},
+]
+ANSWERS = [[0, 1, 2], [["care"], ["care", "time"], ["staff"]], [[0, 1, 2], [2, 1, 0], [1, 0, 2]]]
 APPLY_SYNC = Path(__file__).parent / "js" / "apply_sync.js"
 NODE = shutil.which("node")
 
@@ -22,6 +28,8 @@ operations = st.lists(
         st.tuples(st.just("unvote"), st.integers(0, 2), st.integers(0, 9)),
         st.tuples(st.just("withdraw"), st.integers(0, 2), st.integers(0, 9)),
         st.tuples(st.just("retitle"), st.text(min_size=1, max_size=20).filter(str.strip)),
+        st.tuples(st.just("poll"), st.integers(0, 2), st.sampled_from(["open", "close"])),
+        st.tuples(st.just("answer"), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
     ),
     min_size=1,
     max_size=25,
@@ -35,6 +43,10 @@ async def play(tmp: Path, ops: list[tuple]) -> tuple[dict, list[dict], dict]:
         event = (await server.create_event("Property"))["event"]
         people = [await joined(server, event["code"]) for _ in range(3)]
         seed = await people[0].ask("Already there")
+        polls = [
+            (await server.api("POST", f"/api/events/{event['code']}/polls", spec))[1]["data"]["id"]
+            for spec in POLLS
+        ]
         watcher = await Client(server, event["code"]).connect()
         stale = await watcher.snapshot()
         asked: list[int] = [seed["id"]]
@@ -44,6 +56,11 @@ async def play(tmp: Path, ops: list[tuple]) -> tuple[dict, list[dict], dict]:
                 reply = await people[op[1]].call("ask", {"text": f"Question {len(asked)}"})
                 if reply["ok"]:
                     asked.append(reply["data"]["question"]["id"])
+            elif op[0] == "poll":
+                await server.api("POST", f"/api/events/{event['code']}/polls/{polls[op[1]]}/{op[2]}")
+            elif op[0] == "answer":
+                value = ANSWERS[op[2]][op[3]]
+                await people[op[1]].call("answer", {"poll_id": polls[op[2]], "value": value})
             elif op[0] == "retitle":
                 titles += 1
                 await server.api("PATCH", f"/api/events/{event['code']}", {"title": op[1]})
@@ -79,7 +96,7 @@ def replayed(stale: dict, updates: list[dict]) -> Replica:
     return replica
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
 def test_broadcasts_applied_to_a_stale_state_give_the_fresh_snapshot(tmp_path_factory, ops):
     stale, updates, fresh = asyncio.run(play(tmp_path_factory.mktemp("sync"), ops))
@@ -87,6 +104,7 @@ def test_broadcasts_applied_to_a_stale_state_give_the_fresh_snapshot(tmp_path_fa
     assert replica.seq == fresh["seq"]
     assert replica.event == fresh["event"]
     assert replica.questions == {q["id"]: q for q in fresh["questions"]}
+    assert replica.polls == {p["id"]: p for p in fresh["polls"]}
 
     again = replayed(stale, updates + updates)
     assert again.view() == replica.view()
@@ -97,6 +115,7 @@ def test_broadcasts_applied_to_a_stale_state_give_the_fresh_snapshot(tmp_path_fa
     assert page["seq"] == fresh["seq"]
     assert page["event"] == fresh["event"]
     assert page["questions"] == fresh["questions"]
+    assert page["polls"] == fresh["polls"]
     if len(updates) >= 2:
         dropped = run_sync_js(stale, updates[1:])
         assert dropped["results"][0] == "gap"

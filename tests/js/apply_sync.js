@@ -18,6 +18,7 @@ process.stdout.write(
     seq: state.seq,
     event: state.event,
     questions: liveSync.sorted(state, "top"),
+    polls: [...state.polls.values()].sort((a, b) => a.id - b.id),
     results,
   }),
 );
