@@ -135,4 +135,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (poll_id, participant_id)
     ) WITHOUT ROWID;
     """,
+    # 4: after the stream: each question's public disposition and response, series of events,
+    #    questions carried into the next event, and authors' receipt addresses (kept apart)
+    """
+    ALTER TABLE events ADD COLUMN series TEXT;
+    CREATE INDEX events_series ON events(series);
+    ALTER TABLE questions ADD COLUMN disposition TEXT NOT NULL DEFAULT 'open';
+    ALTER TABLE questions ADD COLUMN stream_time INTEGER;
+    ALTER TABLE questions ADD COLUMN response TEXT;
+    ALTER TABLE questions ADD COLUMN referred_to TEXT;
+    ALTER TABLE questions ADD COLUMN due_date TEXT;
+    ALTER TABLE questions ADD COLUMN disposed_at REAL;
+    ALTER TABLE questions ADD COLUMN carried_from INTEGER REFERENCES questions(id);
+    ALTER TABLE questions ADD COLUMN carried_votes INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX questions_carried ON questions(event_id, carried_from)
+        WHERE carried_from IS NOT NULL;
+    CREATE TABLE receipt_addresses (
+        participant_id INTEGER PRIMARY KEY REFERENCES participants(id),
+        email TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
 ]
