@@ -127,12 +127,14 @@ class Replica:
     event: dict | None = None
     stage: dict | None = None
     questions: dict[int, dict] = field(default_factory=dict)
+    polls: dict[int, dict] = field(default_factory=dict)
 
     def load(self, snapshot: dict) -> None:
         self.seq = snapshot["seq"]
         self.event = snapshot["event"]
         self.stage = snapshot.get("stage")
         self.questions = {q["id"]: q for q in snapshot["questions"]}
+        self.polls = {p["id"]: p for p in snapshot.get("polls", [])}
 
     def apply(self, msg: dict) -> str:
         if msg["seq"] <= self.seq:
@@ -149,6 +151,11 @@ class Replica:
             for qid, votes in msg["counts"]:
                 if qid in self.questions:
                     self.questions[qid] = {**self.questions[qid], "votes": votes}
+            for poll in msg.get("polls", []):
+                if poll["id"] in self.polls:
+                    self.polls[poll["id"]] = {**self.polls[poll["id"]], "results": poll["results"]}
+        elif msg["type"] == "poll":
+            self.polls[msg["poll"]["id"]] = msg["poll"]
         elif msg["type"] == "event":
             self.event = msg["event"]
         elif msg["type"] == "stage":
@@ -164,14 +171,12 @@ class Replica:
             "polls": self.polls,
         }
 
-    polls: dict[int, dict] = field(default_factory=dict)
 
 class Client:
     """A real python-socketio client that records every broadcast it receives."""
 
     def __init__(self, server: Server, code: str, token: str | None = None, transport: str = "websocket") -> None:
         self.server = server
-        self.polls = {p["id"]: p for p in snapshot.get("polls", [])}
         self.code = code
         self.token = token
         self.transport = transport
@@ -188,11 +193,6 @@ class Client:
     async def _on_update(self, msg: dict) -> None:
         self.updates.append(msg)
         self._arrived.set()
-            for poll in msg.get("polls", []):
-                if poll["id"] in self.polls:
-                    self.polls[poll["id"]] = {**self.polls[poll["id"]], "results": poll["results"]}
-        elif msg["type"] == "poll":
-            self.polls[msg["poll"]["id"]] = msg["poll"]
 
     async def _on_mine(self, msg: dict) -> None:
         self.mine.append(msg)
