@@ -344,6 +344,7 @@ async def test_moderation_broadcasts_applied_to_a_stale_state_give_the_fresh_sna
         "event": fresh["event"],
         "stage": fresh["stage"],
         "questions": {q["id"]: q for q in fresh["questions"]},
+        "polls": {p["id"]: p for p in fresh["polls"]},
     }
     if NODE is not None:
         page = run_sync_js(stale, watcher.updates)
