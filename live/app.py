@@ -12,12 +12,14 @@ from live.domain.changes import to_moderators, to_screens
 from live.fanout import Fanout
 from live.notify import SCREEN_NAMESPACE, Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
+from live.services.export import ExportService
 from live.services.polls import PollService
 from live.services.moderation import ModerationService
 from live.services.qa import QAService
+from live.services.record import RecordService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http, moderation_http
+from live.transport import broadcast, http, moderation_http, record_http
 from live.transport.http import EVENTS, POLLS, SETTINGS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
@@ -94,9 +96,12 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     app[SIO] = sio
     ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
-    moderators = ModeratorSockets(sio, lambda: app[MODERATION], lambda: app[POLLS])
+    moderators = ModeratorSockets(
+        sio, lambda: app[MODERATION], lambda: app[POLLS], lambda: app[record_http.RECORD]
+    )
     ScreenSockets(sio, lambda: app[MODERATION], lambda: app[QA], lambda: app[POLLS])
     moderation_http.add_routes(app)
+    record_http.add_routes(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.db)
@@ -124,6 +129,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         app[EVENTS] = EventService(db, publish)
         app[QA] = QAService(db, settings, publish)
         app[MODERATION] = ModerationService(db, publish)
+        app[record_http.RECORD] = RecordService(db, publish)
+        app[record_http.EXPORT] = ExportService(db)
         revocations = asyncio.create_task(moderators.watch_revocations(), name="revocations")
         app[POLLS] = PollService(db, publish)
         token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)

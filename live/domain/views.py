@@ -44,6 +44,18 @@ def public_question(row: dict) -> dict:
     }
 
 
+def outcome(row: dict) -> dict:
+    """How a question ended, as the public record, its author and the moderators read it."""
+    return {
+        "disposition": row["disposition"],
+        "stream_time": row["stream_time"],
+        "response": row["response"],
+        "referred_to": row["referred_to"],
+        "due_date": row["due_date"],
+        "disposed_at": row["disposed_at"],
+    }
+
+
 def own_question(row: dict) -> dict:
     """What the author sees of their own question: its status and why, even when hidden."""
     return {
@@ -53,6 +65,17 @@ def own_question(row: dict) -> dict:
         "reason": row["reason"],
         "note": row["note"],
         "merged_into": row["merged_into"],
+        **outcome(row),
+    }
+
+
+def record_question(row: dict) -> dict:
+    """A published question on the public record: votes, where its author was, how it ended."""
+    return {
+        **public_question(row),
+        **outcome(row),
+        "carried_from": row["carried_from"],
+        "carried_votes": row["carried_votes"],
     }
 
 
@@ -69,6 +92,7 @@ def moderator_question(row: dict) -> dict:
         "reason": row["reason"],
         "note": row["note"],
         "decided_at": row["decided_at"],
+        **outcome(row),
     }
 
 
@@ -85,3 +109,14 @@ def moderator_participant(row: dict) -> dict:
 
 def is_visible(row: dict) -> bool:
     return row["status"] in VISIBLE_STATUSES
+
+
+def log_entry(row: dict) -> dict:
+    """A moderation log entry as moderators read it."""
+    details = json.loads(row["details"]) if row["details"] else None
+    return {**{k: row[k] for k in row if k != "event_id"}, "details": details}
+
+
+def balance(rows: list[dict]) -> dict:
+    """The balance of voices keyed by attendance: in_room and remote."""
+    return {row["attendance"]: {k: v for k, v in row.items() if k != "attendance"} for row in rows}

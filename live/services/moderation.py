@@ -1,7 +1,6 @@
 """Moderator use cases: sign-in, every decision on a question, and the public record of them."""
 
 import asyncio
-import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -9,18 +8,21 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from live.domain import codes, errors, review, tokens
+from live.domain import codes, dispositions, errors, review, tokens
 from live.domain.changes import News, to_moderators
+from live.domain.dispositions import Disposition
 from live.domain.errors import LiveError
 from live.domain.model import PUBLIC_TEXT_REASONS, VISIBLE_STATUSES, ModerationMode
 from live.domain.model import QuestionStatus, RejectReason
-from live.domain.views import moderator_participant, moderator_question, public_event, stage
+from live.domain.views import balance, log_entry, moderator_participant, moderator_question
+from live.domain.views import public_event, stage
 from live.services.news import participant_news, question_news, set_focus, stage_news
 from live.store import Database
 from live.store import events as event_store
 from live.store import moderation as moderation_store
 from live.store import participants as participant_store
 from live.store import questions as question_store
+from live.store import record as record_store
 
 Outcome = tuple[dict, list[News]]
 LOG_IN_SNAPSHOT = 100
@@ -80,7 +82,7 @@ class ModerationService:
             entry = await moderation_store.append_log(
                 conn, event_id=event["id"], moderator=pseudonym, action="sign_in"
             )
-            return session, [to_moderators(event["id"], "log", {"entry": _entry(entry)})]
+            return session, [to_moderators(event["id"], "log", {"entry": log_entry(entry)})]
 
         await self._write(work)
         return event, token
@@ -107,6 +109,10 @@ class ModerationService:
             raise LiveError(errors.FORBIDDEN, "This screen token is not right for the event.")
         return event
 
+    async def authenticated(self, mod: Moderator) -> None:
+        """Refuse a moderator whose session was revoked since their socket connected."""
+        await self.db.read(lambda conn: _session(conn, mod))
+
     async def revoked(self, session_ids: list[int]) -> set[int]:
         return await self.db.read(lambda conn: moderation_store.revoked_among(conn, session_ids))
 
@@ -130,7 +136,7 @@ class ModerationService:
                 action="revoke",
                 details={"session": session_id, "pseudonym": revoked["pseudonym"]},
             )
-            return revoked, [to_moderators(event["id"], "log", {"entry": _entry(entry)})]
+            return revoked, [to_moderators(event["id"], "log", {"entry": log_entry(entry)})]
 
         return await self._write(work)
 
@@ -143,6 +149,7 @@ class ModerationService:
             rows = await question_store.questions_of_event(conn, mod.event_id)
             people = await participant_store.with_history(conn, mod.event_id)
             log = await moderation_store.log_of(conn, mod.event_id, LOG_IN_SNAPSHOT)
+            voices = await record_store.balance(conn, mod.event_id)
             return {
                 "event": public_event(event),
                 "stage": stage(event),
@@ -151,7 +158,8 @@ class ModerationService:
                     moderator_question(r) for r in rows if r["status"] != QuestionStatus.WITHDRAWN
                 ],
                 "participants": [moderator_participant(p) for p in people],
-                "log": [_entry(e) for e in log],
+                "log": [log_entry(e) for e in log],
+                "balance": balance(voices),
             }
 
         return await self.db.read(work)
@@ -177,6 +185,7 @@ class ModerationService:
                 fields |= {"reason": None, "note": None}
             if action in {"approve", "reject"} and row["decided_at"] is None:
                 fields["decided_at"] = time.time()
+            fields |= dispositions.follow(status, Disposition(row["disposition"]))
             after = await question_store.update_question(conn, question_id, fields)
             news = await question_news(conn, row, after)
             news += await _log(
@@ -304,7 +313,7 @@ class ModerationService:
                 action="mute" if muted else "unmute",
                 participant_id=participant_id,
             )
-            news.append(to_moderators(mod.event_id, "log", {"entry": _entry(entry)}))
+            news.append(to_moderators(mod.event_id, "log", {"entry": log_entry(entry)}))
             return news[0].data, news
 
         return await self._write(work)
@@ -426,13 +435,7 @@ async def _log(
         after_text=after_text,
         details=details,
     )
-    return [to_moderators(mod.event_id, "log", {"entry": _entry(entry)})]
-
-
-def _entry(row: dict) -> dict:
-    """A log entry as moderators read it."""
-    details = json.loads(row["details"]) if row["details"] else None
-    return {**{k: row[k] for k in row if k != "event_id"}, "details": details}
+    return [to_moderators(mod.event_id, "log", {"entry": log_entry(entry)})]
 
 
 def _done(row: dict) -> dict:

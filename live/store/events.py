@@ -6,7 +6,7 @@ import aiosqlite
 
 EVENT_COLUMNS = (
     "id, code, title, description, stream_url, state, seq, demo, created_at, "
-    "moderation_mode, blocked_terms, disabled_filters, focus_question_id"
+    "moderation_mode, blocked_terms, disabled_filters, focus_question_id, series"
 )
 
 

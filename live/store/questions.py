@@ -8,14 +8,16 @@ import aiosqlite
 QUESTION_COLUMNS = (
     "id, event_id, participant_id, text, author_name, attendance, status, votes, created_at, seq, "
     "version, reason, note, flags, original_text, duplicate_of, merged_into, merged_from_status, "
-    "topic, decided_at, "
+    "topic, decided_at, disposition, stream_time, response, referred_to, due_date, disposed_at, "
+    "carried_from, carried_votes, "
     "(SELECT json_group_array(json_object('author_name', m.author_name, "
     "'attendance', m.attendance)) FROM questions m WHERE m.merged_into = questions.id) "
     "AS merged_authors"
 )
 UPDATABLE = frozenset(
     {"status", "text", "reason", "note", "original_text", "merged_into", "merged_from_status",
-     "topic", "decided_at"}
+     "topic", "decided_at", "disposition", "stream_time", "response", "referred_to", "due_date",
+     "disposed_at"}
 )
 
 

@@ -15,8 +15,10 @@ from live.notify import MODERATOR_NAMESPACE, moderator_room
 from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.services.moderation import ModerationService, Moderator
 from live.services.polls import PollService
+from live.services.record import RecordService
 from live.transport import messages
 from live.transport import moderation_schemas as schemas
+from live.transport.record_schemas import ModeratorDispose
 from live.transport.schemas import PollCreate, poll_spec
 
 log = logging.getLogger(__name__)
@@ -61,10 +63,12 @@ class ModeratorSockets:
         sio: socketio.AsyncServer,
         service: Callable[[], ModerationService],
         polls: Callable[[], PollService],
+        record: Callable[[], RecordService],
     ) -> None:
         self.sio = sio
         self._service = service
         self._polls = polls
+        self._record = record
         self.moderators: dict[str, Moderator] = {}
         ns = MODERATOR_NAMESPACE
         sio.on("connect", self.connect, namespace=ns)
@@ -86,6 +90,8 @@ class ModeratorSockets:
         self._command("poll_create", PollCreate, self.poll_create)
         self._command("poll_open", schemas.PollRef, self._poll_state(PollState.OPEN))
         self._command("poll_close", schemas.PollRef, self._poll_state(PollState.CLOSED))
+        self._command("dispose", ModeratorDispose, self.dispose)
+        self._command("balance", schemas.Empty, self.balance)
 
     @property
     def service(self) -> ModerationService:
@@ -190,6 +196,16 @@ class ModeratorSockets:
             return await self._polls().set_state(mod.event_id, p.poll_id, state)
 
         return handler
+
+    async def dispose(self, mod: Moderator, p: ModeratorDispose) -> object:
+        return await self._record().dispose(
+            mod.event_id, mod.pseudonym, p.question_id, p.version, p.outcome(), mod.session_id
+        )
+
+    async def balance(self, mod: Moderator, p: schemas.Empty) -> object:
+        """Re-authorised like every command: a revoked session reads nothing more."""
+        await self.service.authenticated(mod)
+        return await self._record().balance(mod.event_id)
 
     async def mode(self, mod: Moderator, p: schemas.Mode) -> object:
         return await self.service.set_mode(mod, ModerationMode(p.mode))

@@ -85,6 +85,7 @@
     resync();
   });
   socket.on("disconnect", () => setConnection("reconnecting"));
+  socket.on("resync", () => resync());
   socket.on("connect_error", (err) => {
     setConnection("reconnecting");
     if (err.data && err.data.code === "forbidden" && saved.token) {
@@ -126,6 +127,12 @@
     return q.note ? `${text} (${q.note})` : text;
   }
 
+  function outcomeText(q) {
+    const label = S.dispositions[q.disposition] || q.disposition;
+    if (q.disposition === "referred") return fmt(S.referredTo, { body: q.referred_to });
+    return q.response ? `${label}: ${q.response}` : label;
+  }
+
   function renderMine() {
     const list = $("mine-list");
     const shown = [...myQuestions.values()].filter((q) => q.status !== "withdrawn" && q.text);
@@ -142,6 +149,13 @@
         status.className = "q-status";
         status.textContent = statusText(q);
         li.append(text, status);
+        if (q.disposition && q.disposition !== "open") {
+          const outcome = document.createElement("p");
+          outcome.className = "q-outcome";
+          outcome.dataset.disposition = q.disposition;
+          outcome.textContent = outcomeText(q);
+          li.append(outcome);
+        }
         return li;
       }),
     );

@@ -56,6 +56,7 @@
     $("event-title").textContent = document.title;
     $("me").textContent = snap.me.pseudonym;
     $("log").replaceChildren(...snap.log.map(logItem));
+    renderBalance(snap.balance);
     $("login").classList.add("hidden");
     $("console").classList.remove("hidden");
     render();
@@ -95,8 +96,10 @@
   });
   socket.on("log", ({ entry }) => {
     $("log").prepend(logItem(entry));
+    refreshBalance();
   });
   room.on("update", (msg) => {
+    refreshBalance();
     if (msg.type !== "votes") return;
     for (const [id, votes] of msg.counts) {
       const q = questions.get(id);
@@ -116,14 +119,56 @@
     return li;
   }
 
+  /* Take turns between the room and the stream, each side keeping its own order. */
+  function alternated(list) {
+    if (!$("alternate").checked) return list;
+    const sides = [list.filter((q) => q.attendance === "in_room"), list.filter((q) => q.attendance !== "in_room")];
+    const turns = [];
+    for (let i = 0; turns.length < list.length; i++) {
+      for (const side of sides) if (i < side.length) turns.push(side[i]);
+    }
+    return turns;
+  }
   function queue() {
-    return [...questions.values()].filter((q) => q.status === "pending").sort((a, b) => a.id - b.id);
+    return alternated([...questions.values()].filter((q) => q.status === "pending").sort((a, b) => a.id - b.id));
   }
   function published() {
-    return [...questions.values()]
-      .filter((q) => q.status === "published" || q.status === "answered")
-      .sort((a, b) => b.votes - a.votes || a.id - b.id);
+    return alternated(
+      [...questions.values()]
+        .filter((q) => q.status === "published" || q.status === "answered")
+        .sort((a, b) => b.votes - a.votes || a.id - b.id),
+    );
   }
+
+  function renderBalance(balance) {
+    $("balance-rows").replaceChildren(
+      ...Object.entries(S.balanceRows).map(([key, label]) => {
+        const tr = document.createElement("tr");
+        tr.dataset.figure = key;
+        const th = document.createElement("th");
+        th.scope = "row";
+        th.textContent = label;
+        tr.append(th);
+        for (const side of ["in_room", "remote"]) {
+          const td = document.createElement("td");
+          td.textContent = String(balance[side][key]);
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+  }
+  let balanceTimer = null;
+  /* Counts change with every vote; a refresh at most once a second keeps the console calm. */
+  function refreshBalance() {
+    if (balanceTimer) return;
+    balanceTimer = setTimeout(async () => {
+      balanceTimer = null;
+      const reply = await send("balance", {});
+      if (reply.ok) renderBalance(reply.data);
+    }, 1000);
+  }
+  $("alternate").addEventListener("change", () => render());
   function ordered() {
     return [...queue(), ...published()];
   }

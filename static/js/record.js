@@ -61,15 +61,100 @@
     $("none-withheld").classList.toggle("hidden", rows.length > 0);
   }
 
-  fetch(url)
-    .then(async (res) => {
-      if (!res.ok) {
-        $("record-error").textContent = S.notFound;
-        return;
-      }
-      render((await res.json()).data);
+  const questionsUrl = `/api/events/${encodeURIComponent(code)}/record/questions`;
+  $("questions-json-link").href = questionsUrl;
+  let questions = [];
+
+  function options(select, table) {
+    for (const [value, label] of Object.entries(table)) {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      select.append(option);
+    }
+  }
+  options($("filter-disposition"), S.dispositions);
+  options($("filter-attendance"), S.attendance);
+  options($("sort"), S.sorts);
+
+  function clock(seconds) {
+    const h = Math.floor(seconds / 3600);
+    const m = String(Math.floor((seconds % 3600) / 60)).padStart(2, "0");
+    const s = String(seconds % 60).padStart(2, "0");
+    return h ? `${h}:${m}:${s}` : `${m}:${s}`;
+  }
+
+  function line(className, text) {
+    const p = document.createElement("p");
+    p.className = className;
+    p.textContent = text;
+    return p;
+  }
+
+  function outcome(q) {
+    const lines = [line("disposition", S.dispositions[q.disposition] || q.disposition)];
+    if (q.disposition === "answered_live" && q.stream_time !== null) {
+      lines.push(line("detail", fmt(S.answeredAt, { time: clock(q.stream_time) })));
+    }
+    if (q.disposition === "answered_in_writing") lines.push(line("response", q.response));
+    if (q.disposition === "declined") lines.push(line("response", fmt(S.declinedBecause, { reason: q.response })));
+    if (q.disposition === "referred") {
+      const due = q.due_date ? ` (${fmt(S.due, { date: q.due_date })})` : "";
+      lines.push(line("detail", fmt(S.referredTo, { body: q.referred_to }) + due));
+    }
+    if (q.carried_to) lines.push(line("detail", fmt(S.carriedTo, { code: q.carried_to })));
+    return lines;
+  }
+
+  function showQuestions() {
+    const disposition = $("filter-disposition").value;
+    const attendance = $("filter-attendance").value;
+    const needle = $("filter-text").value.trim().toLowerCase();
+    const order = {
+      votes: (a, b) => b.votes - a.votes || a.id - b.id,
+      newest: (a, b) => b.id - a.id,
+      oldest: (a, b) => a.id - b.id,
+    }[$("sort").value];
+    const shown = questions
+      .filter((q) => !disposition || q.disposition === disposition)
+      .filter((q) => !attendance || q.attendance === attendance)
+      .filter((q) => !needle || q.text.toLowerCase().includes(needle))
+      .sort(order);
+    $("questions-shown").textContent = shown.length
+      ? fmt(S.shown, { shown: shown.length, total: questions.length })
+      : S.noQuestions;
+    $("record-questions").replaceChildren(
+      ...shown.map((q) => {
+        const li = document.createElement("li");
+        li.dataset.id = q.id;
+        li.dataset.disposition = q.disposition;
+        const meta = [
+          fmt(S.votes, { n: q.votes }),
+          S.attendance[q.attendance] || q.attendance,
+          q.author_name || S.anonymous,
+        ];
+        if (q.carried_from) meta.push(fmt(S.carriedFrom, { n: q.carried_votes }));
+        li.append(line("q-text", q.text), line("muted meta", meta.join(" · ")), ...outcome(q));
+        return li;
+      }),
+    );
+  }
+  for (const id of ["filter-disposition", "filter-attendance", "sort"]) $(id).addEventListener("change", showQuestions);
+  $("filter-text").addEventListener("input", showQuestions);
+
+  async function load(address) {
+    const res = await fetch(address);
+    if (!res.ok) throw new Error(res.status === 404 ? "notFound" : "unreachable");
+    return (await res.json()).data;
+  }
+
+  Promise.all([load(url), load(questionsUrl)])
+    .then(([record, listed]) => {
+      render(record);
+      questions = listed.questions;
+      showQuestions();
     })
-    .catch(() => {
-      $("record-error").textContent = S.unreachable;
+    .catch((err) => {
+      $("record-error").textContent = err.message === "notFound" ? S.notFound : S.unreachable;
     });
 })();

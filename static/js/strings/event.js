@@ -55,6 +55,13 @@ window.liveStrings = {
     merged: "Merged into a similar question, with its votes",
     withdrawn: "Withdrawn",
   },
+  dispositions: {
+    answered_live: "Answered live",
+    answered_in_writing: "Answered in writing",
+    referred: "Referred",
+    declined: "Declined",
+  },
+  referredTo: "Referred to {body}",
   reasons: {
     off_topic: "off topic",
     abusive: "abusive",

@@ -88,6 +88,18 @@ window.liveStrings = {
     repetition: "repetition",
   },
   logLine: "{time} {moderator}: {action}",
+  balance: "Balance of voices",
+  room: "Room",
+  stream: "Stream",
+  alternate: "Alternate room and stream in the lists",
+  balanceRows: {
+    questions: "Questions asked",
+    published: "Published",
+    on_screen: "Put on screen",
+    answered: "Answered",
+    votes: "Votes",
+    poll_answers: "Poll answers",
+  },
 };
 Object.assign(window.liveStrings, {
   polls: "Polls",
