@@ -10,7 +10,7 @@ from aiohttp import web
 
 from live.domain.changes import to_moderators, to_screens
 from live.fanout import Fanout
-from live.notify import SCREEN_NAMESPACE, Notifier, dispatch
+from live.notify import MODERATOR_NAMESPACE, SCREEN_NAMESPACE, Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
 from live.services.export import ExportService
 from live.services.polls import PollService
@@ -56,7 +56,19 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
         engineio_logger=False,
     )
     broadcast.install(sio)
+    if isinstance(sio.manager, broadcast.DirectRedisManager):
+        sio.manager.on_restored = _resync_everyone(sio)
     return sio
+
+
+def _resync_everyone(sio: socketio.AsyncServer) -> Callable[[], Awaitable[None]]:
+    """After a Redis outage this worker's clients may have missed news: each takes a snapshot."""
+
+    async def resync() -> None:
+        for namespace in ("/", SCREEN_NAMESPACE, MODERATOR_NAMESPACE):
+            await sio.emit(broadcast.RESYNC_EVENT, {}, namespace=namespace, ignore_queue=True)
+
+    return resync
 
 
 def _room_emitter(sio: socketio.AsyncServer) -> Callable[[str, dict, str], Awaitable[None]]:
@@ -94,6 +106,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     sio = _socket_server(settings)
     sio.attach(app)
     app[SIO] = sio
+    app[http.REDIS_STATUS] = lambda: broadcast.redis_status(sio.manager)
     ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
     moderators = ModeratorSockets(
@@ -106,6 +119,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.db)
         await db.open()
+        if not sio.manager_initialized:  # subscribe to Redis now, not at the first connection
+            sio.manager_initialized = True
+            sio.manager.initialize()
         fanout = Fanout(
             _room_emitter(sio),
             settings.vote_flush_interval,
@@ -153,15 +169,20 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
 
     async def close_sockets(app: web.Application) -> None:
         """Close every client so it reconnects (elsewhere, or here after a restart) at once."""
+        sockets = list(sio.eio.sockets.values())
         closing = [
             asyncio.create_task(socket.close(reason=sio.eio.reason.SERVER_DISCONNECT))
-            for socket in list(sio.eio.sockets.values())
+            for socket in sockets
             if not (socket.closing or socket.closed)
         ]
         if closing:
             _, stuck = await asyncio.wait(closing, timeout=SOCKET_CLOSE_TIMEOUT)
             for task in stuck:
                 task.cancel()
+        for socket in sockets:  # the close packet is out: end the connection, not just the session
+            transport = getattr(socket, "direct_transport", None)
+            if transport is not None:
+                transport.close()
         await sio.shutdown()
 
     app.cleanup_ctx.append(lifetime)

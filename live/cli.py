@@ -2,8 +2,14 @@
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -16,12 +22,17 @@ from live.settings import Settings
 from live.store import Database
 
 SHUTDOWN_TIMEOUT = 5.0
+#: Seconds the first worker may take to start listening (migrations, organiser token) before the
+#: others start, so exactly one of them does that work.
+FIRST_WORKER_TIMEOUT = 30.0
+#: Seconds to wait before starting a worker again after it died.
+RESTART_DELAY = 1.0
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         name: value
-        for name in ("host", "port", "db")
+        for name in ("host", "port", "db", "workers")
         if (value := getattr(args, name, None)) is not None
     }
     return Settings(**overrides)
@@ -33,12 +44,76 @@ def serve(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    if settings.workers > 1:
+        return _supervise(args, settings)
     app = create_app(settings, demo=args.demo)
     app.on_startup.append(_freeze_heap)
     announce(f"live is serving on http://{settings.host}:{settings.port} (database {settings.db})")
     web.run_app(
-        app, host=settings.host, port=settings.port, print=None, shutdown_timeout=SHUTDOWN_TIMEOUT
+        app, host=settings.host, port=settings.port, print=None, shutdown_timeout=SHUTDOWN_TIMEOUT,
+        reuse_port=args.reuse_port or None,
     )
+    return 0
+
+
+def _worker_command(args: argparse.Namespace, settings: Settings, first: bool) -> list[str]:
+    command = [
+        sys.executable, "-m", "live", "serve", "--reuse-port", "--workers", "1",
+        "--host", settings.host, "--port", str(settings.port), "--db", str(settings.db),
+    ]
+    return command + ["--demo"] if args.demo and first else command
+
+
+def _listening(settings: Settings) -> bool:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    with contextlib.suppress(OSError), socket.create_connection((host, settings.port), 0.2):
+        return True
+    return False
+
+
+def _supervise(args: argparse.Namespace, settings: Settings) -> int:
+    """Run N workers on one port (SO_REUSEPORT), restart any that dies, drain all on SIGTERM.
+
+    The kernel spreads connections over the workers without stickiness, so this suits
+    websocket-only clients; long-polling needs a sticky proxy in front (docs/DEPLOY.md).
+    """
+    if not settings.redis_url:
+        logging.getLogger(__name__).warning(
+            "--workers without LIVE_REDIS_URL: each worker only reaches its own clients"
+        )
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    workers = [subprocess.Popen(_worker_command(args, settings, first=True))]
+    deadline = time.monotonic() + FIRST_WORKER_TIMEOUT
+    while not stopping and not _listening(settings) and workers[0].poll() is None:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    workers += [
+        subprocess.Popen(_worker_command(args, settings, first=False))
+        for _ in range(settings.workers - 1)
+    ]
+    while not stopping:
+        time.sleep(0.2)
+        for i, worker in enumerate(workers):
+            if worker.poll() is not None and not stopping:
+                announce(f"worker {worker.pid} exited with {worker.returncode}; starting another")
+                time.sleep(RESTART_DELAY)
+                workers[i] = subprocess.Popen(_worker_command(args, settings, first=False))
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(SHUTDOWN_TIMEOUT * 2)
+        except subprocess.TimeoutExpired:
+            worker.kill()
     return 0
 
 
@@ -104,6 +179,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", help="address to listen on (LIVE_HOST, default 127.0.0.1)")
     run.add_argument("--port", type=int, help="port to listen on (LIVE_PORT, default 8080)")
     run.add_argument("--demo", action="store_true", help="create a demo event and print its links")
+    run.add_argument(
+        "--workers", type=int,
+        help="worker processes sharing the port (LIVE_WORKERS, default 1; SO_REUSEPORT, so "
+        "websocket-only without a sticky proxy; needs LIVE_REDIS_URL; see docs/DEPLOY.md)",
+    )
+    run.add_argument(
+        "--reuse-port", action="store_true",
+        help="let other processes listen on the same port (what --workers gives each worker)",
+    )
     run.set_defaults(func=serve)
 
     event = commands.add_parser("event", help="manage events").add_subparsers(

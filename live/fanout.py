@@ -53,6 +53,7 @@ class Fanout:
     Votes go out at most once per flush interval, poll tallies at most once per poll interval,
     both as absolute values. Every message carries `seq` and `prev`: a client at a seq of at
     least `prev` may apply it; one further behind has missed something and asks for a snapshot.
+    A window never spans another worker's seqs, so its absolute counts are the latest for all of it.
     """
 
     def __init__(
@@ -101,6 +102,10 @@ class Fanout:
 
     def _window(self, event_id: int, seq: int) -> _Pending:
         pending = self._pending.get(event_id)
+        if pending is not None and seq != pending.seq + 1:
+            # Another worker committed the seqs in between: a window covers only its own.
+            self._flush(event_id)
+            pending = None
         if pending is None:
             pending = self._pending[event_id] = _Pending(prev=seq - 1)
         pending.seq = seq

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "", description="Redis URL for fan-out between worker processes; empty means one process."
     )
+    workers: int = Field(
+        1, ge=1, description="Worker processes `live serve` starts on the one port (SO_REUSEPORT); "
+        "more than one needs redis_url, and long-polling needs a sticky proxy (docs/DEPLOY.md).",
+    )
     allowed_origins: str = Field(
         "",
         description="Comma-separated extra origins allowed to open Socket.IO connections "

@@ -5,7 +5,7 @@ import pytest
 
 from live.domain import tokens
 from live.settings import Settings
-from support import ORGANISER_TOKEN, running_server
+from support import ORGANISER_TOKEN, RedisProcess, running_server
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +33,26 @@ async def server(settings):
 @pytest.fixture
 async def event(server) -> dict:
     return (await server.create_event("Development day 1"))["event"]
+
+
+@pytest.fixture
+def redis(tmp_path):
+    """A real redis-server on a free port, stopped after the test."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is required in CI: .ci/run installs the Debian package")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = RedisProcess(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis) -> str:
+    return redis.url
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

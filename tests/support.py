@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -119,6 +120,37 @@ class ServerProcess:
         return Server(self.url, Settings(organiser_token=ORGANISER_TOKEN))
 
 
+class RedisProcess:
+    """A real redis-server on a free loopback port (never 6379) that a test can stop and restart."""
+
+    def __init__(self, workdir: Path) -> None:
+        exe = shutil.which("redis-server")
+        assert exe is not None, "redis-server is not installed"
+        self.exe = exe
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+                return
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
 @dataclass
 class Replica:
     """The protocol's client rules, as a reference: snapshot at a seq, then ordered broadcasts."""
@@ -188,7 +220,12 @@ class Client:
         self.sio.on("update", self._on_update)
         self.sio.on("mine", self._on_mine)
         self.sio.on("connect_error", self.connect_errors.append)
+        self.sio.on("resync", self._on_resync)
+        self.resyncs = 0
         self.me: dict | None = None
+
+    async def _on_resync(self, msg: object = None) -> None:
+        self.resyncs += 1
 
     async def _on_update(self, msg: dict) -> None:
         self.updates.append(msg)
@@ -263,3 +300,58 @@ async def connect_refusal(server: Server, auth: object) -> dict:
         return errors[0]["data"]
     await sio.disconnect()
     raise AssertionError(f"connection with {auth!r} was accepted")
+
+
+class Follower(Client):
+    """A client that keeps its view by the protocol's rules: snapshot at connect, on a gap, and
+    when the server says `resync`; updates that arrive meanwhile are buffered, then replayed."""
+
+    def __init__(self, server: Server, code: str, token: str | None = None) -> None:
+        super().__init__(server, code, token)
+        self.replica = Replica()
+        self._buffer: list[dict] | None = None
+        self._sync_task: asyncio.Task | None = None
+        self.snapshots = 0
+
+    async def connect(self) -> "Follower":
+        await super().connect()
+        self.resync()
+        return self
+
+    async def _on_update(self, msg: dict) -> None:
+        await super()._on_update(msg)
+        if self._buffer is not None:
+            self._buffer.append(msg)
+        elif self.replica.apply(msg) == "gap":
+            self.resync()
+
+    async def _on_resync(self, msg: object = None) -> None:
+        await super()._on_resync(msg)
+        self.resync()
+
+    def resync(self) -> None:
+        if self._buffer is None:
+            self._buffer = []
+            self._sync_task = asyncio.create_task(self._sync())
+
+    async def _sync(self) -> None:
+        try:
+            snap = await self.snapshot()
+        except Exception:
+            self._buffer = None
+            return
+        self.snapshots += 1
+        self.replica.load(snap)
+        pending, self._buffer = self._buffer or [], None
+        for msg in pending:
+            if self.replica.apply(msg) == "gap":
+                self.resync()
+                return
+
+    def votes(self) -> dict[int, int]:
+        return {qid: q["votes"] for qid, q in self.replica.questions.items()}
+
+    async def close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+        await super().close()

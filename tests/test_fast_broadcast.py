@@ -1,12 +1,10 @@
 """The direct broadcast path: pinned to the internals it was written against, and still correct."""
 
 import asyncio
-import contextlib
 import hashlib
 import importlib.metadata
 import inspect
-import shutil
-import subprocess
+import socket
 import time
 
 import pytest
@@ -18,7 +16,7 @@ from socketio import async_manager, async_pubsub_manager, async_server, base_man
 from bench.wsclient import open_client
 from live.app import SIO
 from live.transport import broadcast
-from support import Client, free_port, joined, running_server
+from support import Client, Follower, joined, running_server
 
 #: sha256 (first 16 hex digits) of the source of every internal the direct path relies on, as in
 #: python-socketio 5.18.1 / python-engineio 4.15.1. If this test fails after an upgrade, re-read
@@ -149,33 +147,6 @@ async def test_a_socket_that_stops_reading_is_dropped(server, event):
     await asker.close()
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    """A real redis-server on a free port (never 6379), stopped after the test."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        import socket
-
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 async def test_broadcasts_cross_workers_through_redis_on_the_direct_path(
     settings, redis_url, monkeypatch
 ):
@@ -194,3 +165,31 @@ async def test_broadcasts_cross_workers_through_redis_on_the_direct_path(
         assert len(built) == 2  # encoded once per worker, delivered directly by each
         await on_a.close()
         await on_b.close()
+
+
+async def test_a_client_that_stops_reading_is_dropped_at_the_named_limit(server, event, monkeypatch):
+    """Real backpressure, a lowered limit: the stuck socket goes, the reading one gets everything."""
+    monkeypatch.setattr(broadcast, "SLOW_CONSUMER_BYTES", 16 * 1024)
+    reading = await Follower(server, event["code"]).connect()
+    host, port = server.url.removeprefix("http://").split(":")
+    stuck = await open_client(host, int(port), event["code"])
+    stuck.transport.get_extra_info("socket").setsockopt(
+        socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.transport.pause_reading()
+    sio = server.app[SIO]
+    stuck_socket = list(sio.eio.sockets.values())[-1]  # the last one to connect
+    stuck_socket.direct_transport.get_extra_info("socket").setsockopt(
+        socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    started = time.monotonic()
+    sent = 0
+    while not stuck_socket.closed:
+        assert sent < 200, "the stuck socket was never dropped"
+        status, _ = await server.api("PATCH", f"/api/events/{event['code']}", {
+            "title": f"Edition {sent}", "description": "A long description. " * 90})
+        assert status == 200
+        sent += 1
+    await reading.wait_for(lambda m: m.get("event", {}).get("title") == f"Edition {sent - 1}")
+    assert [m["seq"] for m in reading.updates] == list(range(1, sent + 1))
+    assert time.monotonic() - started < 10
+    await reading.close()
+    stuck.close()

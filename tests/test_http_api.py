@@ -109,7 +109,7 @@ async def test_pages_and_headers(server, event):
             assert res.status == 404
             assert "No event has this code" in await res.text()
         async with http.get(server.url + "/healthz") as res:
-            assert (await res.json()) == {"ok": True, "data": {"database": "ok"}}
+            assert (await res.json()) == {"ok": True, "data": {"database": "ok", "redis": "off"}}
         async with http.get(server.url + "/static/vendor/socket.io-client/socket.io.min.js") as res:
             assert res.status == 200
 

@@ -21,6 +21,9 @@ R = TypeVar("R")
 Work = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 BUSY_TIMEOUT_MS = 5000
+#: Attempts at BEGIN IMMEDIATE after SQLite's own busy wait gave up (another worker held the write
+#: lock longer than BUSY_TIMEOUT_MS); nothing has run yet, so a retry never loses or doubles a write.
+BUSY_RETRIES = 3
 #: Units of work committed together at most; bounds how long a batch holds the write lock.
 MAX_BATCH = 256
 
@@ -78,6 +81,19 @@ async def _connect(path: Path) -> _Connection:
     conn.row_factory = aiosqlite.Row
     await conn.execute_each(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON")
     return conn
+
+
+async def _begin(conn: _Connection) -> None:
+    """Take the write lock and open the first unit's savepoint, retrying on SQLITE_BUSY."""
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            await conn.execute_each("BEGIN IMMEDIATE", "SAVEPOINT unit")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = exc.sqlite_errorcode == sqlite3.SQLITE_BUSY and not conn.in_transaction
+            if not busy or attempt == BUSY_RETRIES:
+                raise
+            log.warning("database busy: another process holds the write lock; retrying")
 
 
 def _new_future() -> asyncio.Future:
@@ -173,7 +189,7 @@ class Database:
         conn = self._writer
         assert conn is not None
         try:
-            await conn.execute_each("BEGIN IMMEDIATE", "SAVEPOINT unit")
+            await _begin(conn)
             for number, unit in enumerate(batch):
                 if number:
                     await conn.execute_each("RELEASE unit", "SAVEPOINT unit")

@@ -17,8 +17,12 @@ import asyncio
 import importlib.metadata
 import logging
 import struct
+from collections.abc import Awaitable, Callable
 
 import socketio
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from aiohttp.web import WebSocketResponse
 from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as EngineWebSocket
@@ -30,6 +34,13 @@ PINNED = {"python-socketio": "5.18.1", "python-engineio": "4.15.1"}
 #: Bytes a socket may leave unsent before it is dropped (Principle 4: a client that stops reading
 #: does not grow the server's memory; it reconnects and catches up with a snapshot).
 SLOW_CONSUMER_BYTES = 1 << 20
+#: Seconds between attempts to reach Redis after losing it: short, so clients converge soon after
+#: it returns (python-socketio's own back-off doubles up to a minute).
+REDIS_RETRY_INTERVAL = 0.25
+#: Seconds a Redis connect or publish may take before Redis counts as down for this message.
+REDIS_TIMEOUT = 1.0
+#: Server→client event telling clients to take a fresh snapshot: news may have been lost.
+RESYNC_EVENT = "resync"
 
 
 def pinned_versions_installed() -> bool:
@@ -124,7 +135,80 @@ class DirectManager(socketio.AsyncManager):
 
 class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
     """Redis pub/sub manager whose local delivery (what `_handle_emit` calls through `super()`)
-    is the direct path: the emit itself still goes through Redis to every worker."""
+    is the direct path: the emit itself still goes through Redis to every worker.
+
+    Redis carries news, never the truth: while it is down each worker keeps serving its own
+    clients, publishes are dropped after one quick attempt, and once the subscription is back
+    `on_restored` runs so the worker can tell its clients to resync.
+    """
+
+    def __init__(self, url: str, logger: logging.Logger) -> None:
+        super().__init__(url, logger=logger)
+        self.subscribed = False
+        self.on_restored: Callable[[], Awaitable[None]] | None = None
+        self._lost = False
+        self._publish_failing = False
+
+    def _client(self, timeout: float | None) -> Redis:
+        """A client that fails fast instead of retrying: the listener and our callers retry."""
+        return Redis.from_url(
+            self.redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+
+    async def _publish(self, data: dict) -> None:
+        """One attempt: news lost in an outage is repaired by the resync when Redis returns."""
+        try:
+            if self.redis is None:
+                self.redis = self._client(REDIS_TIMEOUT)
+            await self.redis.publish(self.channel, self.json.dumps(data))
+        except Exception as exc:
+            if not self._publish_failing:
+                self._get_logger().error("cannot publish to Redis (%s): other workers miss news", exc)
+            self._publish_failing = True
+        else:
+            self._publish_failing = False
+
+    async def _redis_listen_with_retries(self):
+        while True:
+            client = self._client(None)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                await self._restored()
+                async for message in pubsub.listen():
+                    yield message
+            except Exception as exc:
+                self._down(exc)
+            finally:
+                await asyncio.gather(pubsub.aclose(), client.aclose(), return_exceptions=True)
+            await asyncio.sleep(REDIS_RETRY_INTERVAL)
+
+    def _down(self, exc: Exception) -> None:
+        if self.subscribed or not self._lost:
+            self._get_logger().error(
+                "Redis unavailable (%s): serving this worker's clients only, retrying every %ss",
+                exc, REDIS_RETRY_INTERVAL,
+            )
+        self.subscribed = False
+        self._lost = True
+
+    async def _restored(self) -> None:
+        self.subscribed = True
+        if not self._lost:
+            self._get_logger().info("subscribed to Redis")
+            return
+        self._lost = False
+        self._get_logger().warning("Redis is back: telling this worker's clients to resync")
+        if self.on_restored is not None:
+            await self.on_restored()
+
+
+def redis_status(manager: socketio.AsyncManager) -> str:
+    """For the health check: "off" without Redis, else whether this worker is subscribed."""
+    if not isinstance(manager, DirectRedisManager):
+        return "off"
+    return "ok" if manager.subscribed else "down"
 
 
 def install(sio: socketio.AsyncServer) -> bool:

@@ -47,6 +47,8 @@ STATUS_OF = {
 EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
 POLLS: web.AppKey[PollService] = web.AppKey("polls", PollService)
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+#: "off" (one process), "ok" or "down": whether this worker hears the others through Redis.
+REDIS_STATUS: web.AppKey[Callable[[], str]] = web.AppKey("redis_status")
 
 
 @web.middleware
@@ -180,13 +182,14 @@ def _set_state(state: EventState):
 
 
 async def health(request: web.Request) -> web.Response:
+    """503 only without the database: without Redis a worker still serves its own clients."""
     try:
         await request.app[EVENTS].all()
     except Exception as exc:
         return web.json_response(
             messages.error(errors.INTERNAL, f"database: {exc}"), status=503
         )
-    return reply({"database": "ok"})
+    return reply({"database": "ok", "redis": request.app[REDIS_STATUS]()})
 
 
 def page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -68,6 +68,7 @@
     setConnection("online");
     load();
   });
+  socket.on("resync", () => load());
   socket.on("disconnect", (reason) => {
     setConnection("reconnecting");
     if (reason === "io server disconnect") showLogin(S.signedOut);

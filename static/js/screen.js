@@ -66,6 +66,7 @@
     resync();
   });
   socket.on("disconnect", () => setConnection("reconnecting"));
+  socket.on("resync", () => resync());
   socket.on("connect_error", (err) => {
     setConnection("reconnecting");
     if (err.data && err.data.code === "forbidden") {
