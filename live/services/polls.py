@@ -21,6 +21,7 @@ from live.domain.polls import (
     transition,
     validate_answer,
 )
+from live.services.cache import BySeq
 from live.services.qa import Identity, _once, _open_event
 from live.store import Database
 from live.store import events as event_store
@@ -37,6 +38,7 @@ class PollService:
     def __init__(self, db: Database, publish: Callable[[list], None]) -> None:
         self.db = db
         self.publish = publish
+        self._audience = BySeq()
 
     def _then(self, outcome: tuple[dict, list]) -> dict:
         result, changes = outcome
@@ -142,13 +144,20 @@ class PollService:
         return await self.db.read(work)
 
     async def for_audience(self, identity: Identity) -> dict:
-        """Open and closed polls with results where visible, and this participant's answers."""
+        """Open and closed polls with results where visible, and this participant's answers.
+
+        The polls are built once per seq (every answer advances it) and shared by every snapshot.
+        """
 
         async def work(conn: aiosqlite.Connection) -> dict:
-            polls = []
-            for poll in await poll_store.polls_of_event(conn, identity.event_id, False):
-                rows = await poll_store.counted_responses(conn, poll["id"])
-                polls.append(audience_poll(poll, results(spec_of(poll), rows)))
+            event = await event_store.get_event(conn, identity.event_id)
+            polls = self._audience.get(identity.event_id, event["seq"])
+            if polls is None:
+                polls = []
+                for poll in await poll_store.polls_of_event(conn, identity.event_id, False):
+                    rows = await poll_store.counted_responses(conn, poll["id"])
+                    polls.append(audience_poll(poll, results(spec_of(poll), rows)))
+                self._audience.put(identity.event_id, event["seq"], polls)
             answers = {}
             if identity.participant_id is not None:
                 answers = await poll_store.answers_of(

@@ -14,6 +14,7 @@ from live.domain.errors import LiveError
 from live.domain.model import VISIBLE_STATUSES, Attendance, EventState, ModerationMode
 from live.domain.model import QuestionStatus, Sort, sort_questions
 from live.domain.views import is_visible, own_question, public_event, public_question, stage
+from live.services.cache import BySeq
 from live.services.news import question_news
 from live.settings import Settings
 from live.store import Database
@@ -47,6 +48,7 @@ class QAService:
         self.db = db
         self.settings = settings
         self.publish = publish
+        self._questions = BySeq()
 
     async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[Outcome]]) -> dict:
         return await self.db.write(work, then=self._publish_changes)
@@ -238,13 +240,21 @@ class QAService:
         return await self._write(work)
 
     async def snapshot(self, identity: Identity, sort: Sort = Sort.TOP) -> dict:
-        """The whole visible state of the event at one seq, plus what this participant owns."""
+        """The whole visible state of the event at one seq, plus what this participant owns.
+
+        The visible questions are built once per seq and sort and shared by every snapshot.
+        """
 
         async def work(conn: aiosqlite.Connection) -> dict:
             event = await event_store.get_event(conn, identity.event_id)
-            rows = await question_store.questions_with_status(
-                conn, identity.event_id, VISIBLE_STATUSES
-            )
+            key = (identity.event_id, sort.value)
+            questions = self._questions.get(key, event["seq"])
+            if questions is None:
+                rows = await question_store.questions_with_status(
+                    conn, identity.event_id, VISIBLE_STATUSES
+                )
+                questions = sort_questions([public_question(r) for r in rows], sort)
+                self._questions.put(key, event["seq"], questions)
             me = None
             if identity.participant_id is not None:
                 participant = await participant_store.get_participant(
@@ -262,7 +272,6 @@ class QAService:
                         for q in await question_store.questions_of(conn, identity.participant_id)
                     ],
                 }
-            questions = sort_questions([public_question(r) for r in rows], sort)
             return {
                 "seq": event["seq"],
                 "event": public_event(event),

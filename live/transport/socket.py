@@ -15,6 +15,7 @@ from live.notify import participant_room
 from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.transport import messages, schemas
+from live.transport.fragments import FragmentPacket, Shared
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class ParticipantSockets:
         self._qa = qa
         self._polls = polls
         self.identities: dict[str, Identity] = {}
+        self._shared = Shared()
+        sio.packet_class = FragmentPacket
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown)
@@ -123,11 +126,14 @@ class ParticipantSockets:
         return await self.qa.vote(self._identity(sid), payload.question_id, up, payload.op_id)
 
     async def snapshot(self, sid: str, payload: schemas.Snapshot) -> dict:
-        """Questions and polls; both are absolute, so a poll read a moment later is still right."""
+        """Shared parts are encoded once; questions and polls are absolute, read apart safely."""
         identity = self._identity(sid)
         snapshot = await self.qa.snapshot(identity, Sort(payload.sort))
         polls = await self._polls().for_audience(identity)
-        snapshot["polls"] = polls["polls"]
+        event_id = identity.event_id
+        snapshot["questions"] = self._shared(("questions", event_id, payload.sort),
+                                             snapshot["questions"])
+        snapshot["polls"] = self._shared(("polls", event_id), polls["polls"])
         if snapshot["me"] is not None:
             snapshot["me"]["answers"] = polls["answers"]
         return snapshot
