@@ -37,6 +37,8 @@ SHOWN = {
     "join": ["ok", "failed", "elapsed_s", "join_p50_ms", "join_p99_ms", "join_max_ms",
              "cpu_ms_per_join"],
     "memory": ["clients", "idle_kb_per_client", "rss_mib"],
+    "poll": ["clients", "acked", "refused", "ack_p50_ms", "ack_p99_ms", "final_p50_ms",
+             "final_max_ms", "reached_final", "tallies_exact", "watchers_exact", "gaps", "cpu_s"],
 }
 
 
@@ -52,7 +54,7 @@ async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | N
                    pins: tuple[list[str], list[str]], env: dict[str, str]) -> dict:
     target = LiveTarget(pins[0], env) if kind == "live" else BaselineTarget(pins[0])
     size = {"fanout": n, "memory": n, "votes": opts.watchers + opts.voters,
-            "join": opts.joins}[scenario]
+            "join": opts.joins, "poll": opts.poll_clients}[scenario]
     gen = Generator(0, scenarios.workers_for(size, opts), pins[1], opts.deadline)
     try:
         target.start()
@@ -64,6 +66,8 @@ async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | N
             run = scenarios.fanout(target, gen, opts, n, asks=0)
         elif scenario == "votes":
             run = scenarios.votes(target, gen, opts)
+        elif scenario == "poll":
+            run = scenarios.poll(target, gen, opts)
         else:
             run = scenarios.join(target, gen, opts)
         return await asyncio.wait_for(run, opts.deadline)
@@ -90,9 +94,6 @@ def report(results: list[dict]) -> str:
         cases.setdefault((r["scenario"], r.get("n")), {})[r["target"]] = r["metrics"]
     for (scenario, n), by in cases.items():
         label = f"{scenario} {n:,}" if n else scenario
-        if scenario == "poll":
-            lines.append(f"| {label} | – | not available | – | – | – | polls do not exist yet |")
-            continue
         live, base = by.get("live", {}), by.get("baseline", {})
         for m in (live, base):
             if "error" in m:
@@ -128,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--join-seconds", type=float, default=10)
     p.add_argument("--join-questions", type=int, default=200)
     p.add_argument("--memory-clients", type=int, default=5000)
+    p.add_argument("--poll-clients", type=int, default=5000)
+    p.add_argument("--poll-seconds", type=float, default=2.0,
+                   help="the poll burst's answers are spread over this many seconds")
     p.add_argument("--per-worker", type=int, default=2500, help="clients per generator process")
     p.add_argument("--no-deflate", action="store_true",
                    help="clients do not offer permessage-deflate (browsers do)")
@@ -145,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         voters=args.voters, vote_rate=args.vote_rate, vote_seconds=args.vote_seconds,
         questions=args.questions, joins=args.joins, join_seconds=args.join_seconds,
         join_questions=args.join_questions, memory_clients=args.memory_clients,
+        poll_clients=args.poll_clients, poll_seconds=args.poll_seconds,
         per_worker=args.per_worker, deflate=not args.no_deflate, deadline=args.deadline,
     )
     pins = ([], []) if args.no_pin else pinning()
@@ -161,10 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             kinds = [t.strip() for t in args.targets.split(",") if t.strip()]
             for kind in ["live"] if scenario == "poll" else kinds:
                 started = time.monotonic()
-                if scenario == "poll":
-                    metrics = {"available": False, "why": "polls do not exist in the server yet"}
-                else:
-                    metrics = asyncio.run(run_case(kind, scenario, opts, n, pins, env))
+                metrics = asyncio.run(run_case(kind, scenario, opts, n, pins, env))
                 record = {"at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                           "scenario": scenario, "n": n, "target": kind, "metrics": metrics,
                           "seconds": round(time.monotonic() - started, 1), **info,

@@ -85,6 +85,7 @@ class Worker:
             c.marks = []
             c.record_marks = record_marks
             c.full = {} if i < full else None
+            c.polls = {}
             c.gaps = c.stale = 0
         return {"clients": len(self.clients)}
 
@@ -180,12 +181,44 @@ class Worker:
         return {"sent": sent, "latencies": latencies, "refused": refused[0],
                 "lost": outstanding[0], "last_ack": last_ack[0], "errors": self.errors[:]}
 
+    async def answer(self, poll_id: int, options: int, seconds: float, first: int = 0) -> dict:
+        """Every client answers the poll once, spread evenly over `seconds`; client k (counted
+        from `first` across all workers) picks option k % options. Counts what was acked."""
+        chosen = [0] * options
+        latencies: list[float] = []
+        refused = 0
+        last_sent = 0.0
+        start = time.monotonic()
+
+        async def one(i: int, client: Client) -> None:
+            nonlocal refused, last_sent
+            await asyncio.sleep(max(0.0, start + seconds * i / len(self.clients) - time.monotonic()))
+            option = (first + i) % options
+            last_sent = max(last_sent, time.monotonic())
+            try:
+                latency, reply = await client.call("answer", {"poll_id": poll_id, "value": option})
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                refused += 1
+                self._error(exc)
+                return
+            if reply.get("ok"):
+                chosen[option] += 1
+                latencies.append(latency)
+            else:
+                refused += 1
+                self._error(reply)
+
+        await asyncio.gather(*(one(i, c) for i, c in enumerate(self.clients)))
+        return {"chosen": chosen, "latencies": latencies, "refused": refused,
+                "last_sent": last_sent, "errors": self.errors[:]}
+
     def reached(self, seq: int) -> dict:
         at = [c.last_seq_at for c in self.clients if c.last_seq >= seq]
         return {"n": len(self.clients), "reached": len(at), "times": at,
                 "gaps": sum(c.gaps for c in self.clients),
                 "stale": sum(c.stale for c in self.clients),
                 "full": [c.full for c in self.clients if c.full is not None],
+                "polls": [c.polls for c in self.clients if c.full is not None],
                 "seqs": sorted({c.last_seq for c in self.clients})[:5]}
 
     async def snapshot(self) -> dict:

@@ -5,7 +5,9 @@ import math
 import time
 from dataclasses import dataclass
 
-from bench.runner import Generator, Target, cpu_seconds, pct, rss_bytes
+import aiohttp
+
+from bench.runner import LIVE_ENV, Generator, Target, cpu_seconds, pct, rss_bytes
 
 MS = 1000.0
 ASKERS = 50  # participants taking turns to ask: each stays under the flood limit (5 a minute)
@@ -25,6 +27,9 @@ class Options:
     join_seconds: float = 10.0
     join_questions: int = 200
     memory_clients: int = 5000
+    poll_clients: int = 5000
+    poll_seconds: float = 2.0
+    poll_options: int = 4
     per_worker: int = 2500
     deflate: bool = True
     deadline: float = 240.0
@@ -184,4 +189,65 @@ async def join(target: Target, gen: Generator, opts: Options) -> dict:
         "join_max_ms": ms(max(times, default=None)), "elapsed_s": round(elapsed, 2),
         "cpu_ms_per_join": round((cpu1 - cpu0) * MS / max(1, len(times)), 2),
         "errors": [e for r in res for e in r["errors"]][:3],
+    }
+
+
+async def _organiser(target: Target, method: str, path: str, body: dict | None = None) -> object:
+    """Call the organiser HTTP API of the live server under test."""
+    headers = {"Authorization": f"Bearer {LIVE_ENV['LIVE_ORGANISER_TOKEN']}"}
+    url = f"http://127.0.0.1:{target.port}/api/events/{target.code}{path}"
+    async with aiohttp.ClientSession() as http:
+        async with http.request(method, url, json=body, headers=headers) as response:
+            reply = await response.json()
+    if not reply.get("ok"):
+        raise RuntimeError(f"{method} {path}: {reply}")
+    return reply["data"]
+
+
+async def poll(target: Target, gen: Generator, opts: Options) -> dict:
+    """N joined clients answer one single-choice poll within T s; tallies against the database
+    and the time from the last answer sent until every client holds the final results."""
+    conn = await _connect(gen, target, opts.poll_clients, opts, askers=1)
+    sizes = [r["clients"] for r in await gen.all("reset", record_marks=False, full=2)]
+    options = [f"Option {k + 1}" for k in range(opts.poll_options)]
+    created = await _organiser(target, "POST", "/polls", {
+        "kind": "single", "question": "Which should come first?", "options": options})
+    await _organiser(target, "POST", f"/polls/{created['id']}/open")
+    await asyncio.sleep(0.5)
+    cpu0 = cpu_seconds(target.pid)
+    answered = await gen.all(
+        "answer", timeout=opts.poll_seconds + 120,
+        per_worker=lambda i: {"first": sum(sizes[:i])},
+        poll_id=created["id"], options=opts.poll_options, seconds=opts.poll_seconds)
+    last_answer = max(r["last_sent"] for r in answered)
+    expected = [sum(r["chosen"][k] for r in answered) for k in range(opts.poll_options)]
+    final_seq = target.database()["seq"]
+    deadline = time.monotonic() + 10
+    while True:
+        reached = await gen.all("reached", seq=final_seq)
+        done = sum(r["reached"] for r in reached)
+        if done >= conn["connected"] or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    cpu1 = cpu_seconds(target.pid)
+    stored = next(p for p in await _organiser(target, "GET", "/polls") if p["id"] == created["id"])
+    seen = [w[str(created["id"])]["all"]["counts"] for r in reached for w in r["polls"]
+            if str(created["id"]) in w]
+    lat = [x for r in answered for x in r["latencies"]]
+    converge = [t - last_answer for r in reached for t in r["times"]]
+    return {
+        "clients": conn["connected"], "failed": conn["failed"], "seconds": opts.poll_seconds,
+        "acked": len(lat), "refused": sum(r["refused"] for r in answered),
+        "answers_per_s": round(len(lat) / opts.poll_seconds, 1),
+        "ack_p50_ms": ms(pct(lat, 50)), "ack_p99_ms": ms(pct(lat, 99)),
+        "ack_max_ms": ms(max(lat, default=None)),
+        "final_seq": final_seq, "reached_final": done,
+        "final_p50_ms": ms(pct(converge, 50)), "final_p99_ms": ms(pct(converge, 99)),
+        "final_max_ms": ms(max(converge)) if done >= conn["connected"] and converge else None,
+        "tallies_exact": stored["results"]["all"]["counts"] == expected
+        and stored["results"]["responses"]["all"] == len(lat),
+        "watchers_exact": bool(seen) and all(counts == expected for counts in seen),
+        "gaps": sum(r["gaps"] for r in reached), "stale": sum(r["stale"] for r in reached),
+        "cpu_s": round(cpu1 - cpu0, 2),
+        "errors": [e for r in answered for e in r["errors"]][:3],
     }

@@ -38,7 +38,7 @@ class Client(asyncio.Protocol):
     __slots__ = (
         "host", "port", "path", "auth", "deflate", "transport", "buf", "upgraded", "inflater",
         "ready", "acks", "next_ack", "last_seq", "last_seq_at", "gaps", "stale", "marks",
-        "record_marks", "full", "state", "closed", "on_close", "error",
+        "record_marks", "full", "polls", "state", "closed", "on_close", "error",
     )
 
     def __init__(self, host: str, port: int, code: str, *, deflate: bool = True,
@@ -64,6 +64,7 @@ class Client(asyncio.Protocol):
         self.marks: list[tuple[int, float]] = []
         self.record_marks = True
         self.full: dict | None = None  # question_id -> votes, for clients that fully apply updates
+        self.polls: dict[int, dict] = {}  # poll_id -> results, kept by the same clients
         self.state = None
         self.closed = False
         self.on_close = None
@@ -173,6 +174,8 @@ class Client(asyncio.Protocol):
                 if msg["type"] == "votes":
                     for qid, votes in msg["counts"]:
                         self.full[qid] = votes
+                    for poll in msg.get("polls", ()):
+                        self.polls[poll["id"]] = poll["results"]
                 elif msg["type"] == "question":
                     self.full.setdefault(msg["question"]["id"], msg["question"]["votes"])
             return

@@ -11,7 +11,8 @@ def test_the_suite_runs_end_to_end_with_a_handful_of_clients(tmp_path, capsys):
         "fanout", "votes", "join", "poll", "--no-pin", "--clients", "6", "--asks", "2",
         "--interval-ms", "50", "--watchers", "4", "--voters", "2", "--vote-rate", "40",
         "--vote-seconds", "0.5", "--questions", "3", "--joins", "5", "--join-seconds", "0.5",
-        "--join-questions", "4", "--deadline", "60", "--out", str(out),
+        "--join-questions", "4", "--poll-clients", "6", "--poll-seconds", "0.5",
+        "--deadline", "60", "--out", str(out),
     ])
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert code == 0, [r["metrics"] for r in records]
@@ -25,5 +26,7 @@ def test_the_suite_runs_end_to_end_with_a_handful_of_clients(tmp_path, capsys):
         assert votes["reached_final"] == votes["clients"]
         assert by[("join", target)]["ok"] == 5
     assert by[("votes", "live")]["counts_equal_db"] and by[("votes", "live")]["watchers_equal_db"]
-    assert by[("poll", "live")]["available"] is False
+    poll = by[("poll", "live")]
+    assert poll["acked"] == poll["clients"] == poll["reached_final"] == 6
+    assert poll["tallies_exact"] and poll["watchers_exact"]
     assert "| fanout 6 | cpu_us_per_delivery |" in capsys.readouterr().out
