@@ -57,16 +57,18 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
     )
     broadcast.install(sio)
     if isinstance(sio.manager, broadcast.DirectRedisManager):
-        sio.manager.on_restored = _resync_everyone(sio)
+        sio.manager.on_restored = _resync(sio)
     return sio
 
 
-def _resync_everyone(sio: socketio.AsyncServer) -> Callable[[], Awaitable[None]]:
-    """After a Redis outage this worker's clients may have missed news: each takes a snapshot."""
+def _resync(sio: socketio.AsyncServer) -> Callable[[bool], Awaitable[None]]:
+    """After losing Redis this worker's clients, and every worker's if it held news back, may
+    have missed news: each takes a snapshot."""
 
-    async def resync() -> None:
+    async def resync(everyone: bool) -> None:
         for namespace in ("/", SCREEN_NAMESPACE, MODERATOR_NAMESPACE):
-            await sio.emit(broadcast.RESYNC_EVENT, {}, namespace=namespace, ignore_queue=True)
+            await sio.emit(broadcast.RESYNC_EVENT, {}, namespace=namespace,
+                           ignore_queue=not everyone)
 
     return resync
 

@@ -137,16 +137,18 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
     """Redis pub/sub manager whose local delivery (what `_handle_emit` calls through `super()`)
     is the direct path: the emit itself still goes through Redis to every worker.
 
-    Redis carries news, never the truth: while it is down each worker keeps serving its own
-    clients, publishes are dropped after one quick attempt, and once the subscription is back
-    `on_restored` runs so the worker can tell its clients to resync.
+    Redis carries news, never the truth: once this worker has lost its subscription it stops
+    publishing (so a hung Redis cannot slow its local delivery) and keeps serving its own clients;
+    when the subscription is back `on_restored(everyone)` runs, so its clients (and everyone's,
+    if it held news back meanwhile) can be told to resync.
     """
 
     def __init__(self, url: str, logger: logging.Logger) -> None:
         super().__init__(url, logger=logger)
         self.subscribed = False
-        self.on_restored: Callable[[], Awaitable[None]] | None = None
+        self.on_restored: Callable[[bool], Awaitable[None]] | None = None
         self._lost = False
+        self._held_back = False
         self._publish_failing = False
 
     def _client(self, timeout: float | None) -> Redis:
@@ -157,7 +159,10 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
         )
 
     async def _publish(self, data: dict) -> None:
-        """One attempt: news lost in an outage is repaired by the resync when Redis returns."""
+        """One attempt, none while Redis is lost: the resync when it returns repairs the news."""
+        if self._lost:
+            self._held_back = True
+            return
         try:
             if self.redis is None:
                 self.redis = self._client(REDIS_TIMEOUT)
@@ -198,10 +203,15 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
         if not self._lost:
             self._get_logger().info("subscribed to Redis")
             return
+        stale, self.redis = self.redis, None  # its pooled connections died with the old Redis
+        if stale is not None:
+            await asyncio.gather(stale.aclose(), return_exceptions=True)
         self._lost = False
-        self._get_logger().warning("Redis is back: telling this worker's clients to resync")
+        everyone, self._held_back = self._held_back, False
+        self._get_logger().warning(
+            "Redis is back: telling %s clients to resync", "every worker's" if everyone else "our")
         if self.on_restored is not None:
-            await self.on_restored()
+            await self.on_restored(everyone)
 
 
 def redis_status(manager: socketio.AsyncManager) -> str:
