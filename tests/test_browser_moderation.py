@@ -2,6 +2,7 @@
 
 from playwright.async_api import expect
 
+from test_browser_qa import collect_errors as browser_errors
 from test_browser_qa import open_participant
 
 LAPTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -9,10 +10,8 @@ PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
 
 
 def collect_errors(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "403" not in msg.text else None)
-    return errors
+    """The console's wrong-secret sign-in answers 403 on purpose; anything else is an error."""
+    return browser_errors(page, allowed_status="403")
 
 
 async def test_moderator_approves_and_puts_a_question_on_screen(server, browser, tmp_path):
