@@ -279,6 +279,11 @@ class Client:
                 await asyncio.wait_for(self._arrived.wait(), remaining)
 
     async def close(self) -> None:
+        if self.transport == "polling":
+            # python-socketio's client waits for its pending long-poll (up to 25 s) before
+            # disconnecting; the server notices the abandoned session by itself.
+            await self.sio.eio.disconnect(abort=True)
+            return
         await self.sio.disconnect()
 
 
