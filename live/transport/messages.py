@@ -1,8 +1,15 @@
 """The one envelope every ack and every API reply uses."""
 
+import logging
+from collections.abc import Awaitable, Callable
+
+import socketio
 from pydantic import ValidationError
 
 from live.domain import errors
+from live.domain.errors import LiveError
+
+log = logging.getLogger(__name__)
 
 
 def ok(data: object = None) -> dict:
@@ -24,3 +31,25 @@ def invalid(exc: ValidationError) -> dict:
         problems.append({"field": where, "message": item["msg"]})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
     return error(errors.INVALID, summary or "Invalid payload.", {"problems": problems})
+
+
+async def settle(run: Callable[[], Awaitable[object]], name: str) -> dict:
+    """Run one command and wrap its outcome, or its refusal, in the envelope."""
+    try:
+        return ok(await run())
+    except ValidationError as exc:
+        return invalid(exc)
+    except LiveError as exc:
+        return error(exc.code, exc.message, exc.details)
+    except Exception:
+        log.exception("%s failed", name)
+        return error(errors.INTERNAL, "Something went wrong on the server.")
+
+
+def refused(exc: ValidationError | LiveError) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused Socket.IO connection carrying {code, message} as its data, like any ack."""
+    if isinstance(exc, ValidationError):
+        body = invalid(exc)["error"]
+    else:
+        body = error(exc.code, exc.message)["error"]
+    return socketio.exceptions.ConnectionRefusedError(body["message"], body)

@@ -42,19 +42,6 @@ def cookie_from(environ: dict, name: str) -> str | None:
     return None if morsel is None else morsel.value
 
 
-async def reply(run: Callable[[], Awaitable[object]], name: str) -> dict:
-    """Run one command and wrap its outcome in the envelope."""
-    try:
-        return messages.ok(await run())
-    except ValidationError as exc:
-        return messages.invalid(exc)
-    except LiveError as exc:
-        return messages.error(exc.code, exc.message, exc.details)
-    except Exception:
-        log.exception("%s failed", name)
-        return messages.error(errors.INTERNAL, "Something went wrong on the server.")
-
-
 class ModeratorSockets:
     """Every event is authorised twice: at connect by the cookie, and per command by the session."""
 
@@ -108,7 +95,7 @@ class ModeratorSockets:
                     raise LiveError(errors.FORBIDDEN, "Sign in as a moderator first.")
                 return await handler(moderator, model.model_validate(args[0] if args else {}))
 
-            return await reply(act, name)
+            return await messages.settle(act, name)
 
         self.sio.on(name, run, namespace=MODERATOR_NAMESPACE)
 
@@ -119,12 +106,8 @@ class ModeratorSockets:
             moderator = await self.service.authenticate(
                 code, cookie_from(environ, session_cookie(code))
             )
-        except ValidationError as exc:
-            refusal = messages.invalid(exc)["error"]
-            raise socketio.exceptions.ConnectionRefusedError(refusal["message"], refusal)
-        except LiveError as exc:
-            refusal = messages.error(exc.code, exc.message)["error"]
-            raise socketio.exceptions.ConnectionRefusedError(exc.message, refusal)
+        except (ValidationError, LiveError) as exc:
+            raise messages.refused(exc) from exc
         self.moderators[sid] = moderator
         await self.sio.enter_room(
             sid, moderator_room(moderator.event_id), namespace=MODERATOR_NAMESPACE

@@ -15,7 +15,6 @@ from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.transport import messages
 from live.transport import moderation_schemas as schemas
-from live.transport.moderate import reply
 
 
 class ScreenSockets:
@@ -42,12 +41,8 @@ class ScreenSockets:
         try:
             credentials = schemas.ScreenConnect.model_validate(auth)
             event = await self._moderation().screen(credentials.event, credentials.token)
-        except ValidationError as exc:
-            refusal = messages.invalid(exc)["error"]
-            raise socketio.exceptions.ConnectionRefusedError(refusal["message"], refusal)
-        except LiveError as exc:
-            refusal = messages.error(exc.code, exc.message)["error"]
-            raise socketio.exceptions.ConnectionRefusedError(exc.message, refusal)
+        except (ValidationError, LiveError) as exc:
+            raise messages.refused(exc) from exc
         self.screens[sid] = event["id"]
         await self.sio.enter_room(sid, event_room(event["id"]), namespace=SCREEN_NAMESPACE)
 
@@ -63,7 +58,7 @@ class ScreenSockets:
             snapshot["polls"] = await self._polls().for_screen(event_id)
             return snapshot
 
-        return await reply(run, "screen snapshot")
+        return await messages.settle(run, "screen snapshot")
 
     async def unknown(self, name: str, sid: str, *args: object) -> dict:
         """A screen is read-only: every other event is refused."""

@@ -57,16 +57,9 @@ class ParticipantSockets:
             if len(args) > 1:
                 return messages.error(errors.INVALID, "Send one payload object.")
             data = args[0] if args else {}
-            try:
-                payload = model.model_validate(data)
-                return messages.ok(await handler(sid, payload))
-            except ValidationError as exc:
-                return messages.invalid(exc)
-            except LiveError as exc:
-                return messages.error(exc.code, exc.message, exc.details)
-            except Exception:
-                log.exception("%s failed", name)
-                return messages.error(errors.INTERNAL, "Something went wrong on the server.")
+            return await messages.settle(
+                lambda: handler(sid, model.model_validate(data)), name
+            )
 
         self.sio.on(name, run)
 
@@ -80,12 +73,8 @@ class ParticipantSockets:
         try:
             credentials = schemas.ConnectAuth.model_validate(auth)
             event, participant = await self.qa.identify(credentials.event, credentials.token)
-        except ValidationError as exc:
-            refusal = messages.invalid(exc)["error"]
-            raise socketio.exceptions.ConnectionRefusedError(refusal["message"], refusal)
-        except LiveError as exc:
-            refusal = messages.error(exc.code, exc.message)["error"]
-            raise socketio.exceptions.ConnectionRefusedError(exc.message, refusal)
+        except (ValidationError, LiveError) as exc:
+            raise messages.refused(exc) from exc
         participant_id = None if participant is None else participant["id"]
         self.identities[sid] = Identity(event["id"], participant_id)
         await self.sio.enter_room(sid, event_room(event["id"]))
