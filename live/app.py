@@ -10,6 +10,7 @@ from aiohttp import web
 
 from live.domain.changes import to_moderators, to_screens
 from live.fanout import Fanout
+from live.mail import ReceiptMailer
 from live.notify import MODERATOR_NAMESPACE, SCREEN_NAMESPACE, Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
 from live.services.export import ExportService
@@ -147,7 +148,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         app[EVENTS] = EventService(db, publish)
         app[QA] = QAService(db, settings, publish)
         app[MODERATION] = ModerationService(db, publish)
-        app[record_http.RECORD] = RecordService(db, publish)
+        mailer = ReceiptMailer(settings) if settings.smtp_host else None
+        app[record_http.RECORD] = RecordService(db, publish, mailer)
         app[record_http.EXPORT] = ExportService(db)
         revocations = asyncio.create_task(moderators.watch_revocations(), name="revocations")
         app[POLLS] = PollService(db, publish)
@@ -167,6 +169,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
             await asyncio.gather(revocations, return_exceptions=True)
             await fanout.stop()
             await notifier.stop()
+            if mailer is not None:
+                await mailer.close()
             await db.close()
 
     async def close_sockets(app: web.Application) -> None:

@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     poll_flush_interval: float = Field(
         0.2, gt=0, description="Minimum seconds between two poll-results broadcasts of one event."
     )
+    smtp_host: str = Field(
+        "", description="SMTP server for authors' email receipts; empty means no email is sent "
+        "and the participant page does not offer receipts."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_from: str = Field(
+        "", description="From address of receipt emails; defaults to live@ the SMTP host."
+    )
+    smtp_username: str = Field("", description="SMTP login name; empty means no login.")
+    smtp_password: str = Field("", description="SMTP password, used with smtp_username.")
+    smtp_starttls: bool = Field(
+        False, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
     def base_url(self) -> str:

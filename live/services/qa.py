@@ -22,6 +22,7 @@ from live.store import events as event_store
 from live.store import moderation as moderation_store
 from live.store import participants as participant_store
 from live.store import questions as question_store
+from live.store import record as record_store
 
 Outcome = tuple[dict, list[News]]
 FLOOD_WINDOW = 60.0
@@ -239,6 +240,27 @@ class QAService:
 
         return await self._write(work)
 
+    async def set_receipt(self, identity: Identity, email: str) -> dict:
+        """Keep the author's address apart from everything exported, to email written responses."""
+        participant_id = identity.require_participant()
+        if not self.settings.smtp_host:
+            raise LiveError(errors.INVALID, "This server does not send email.")
+
+        async def work(conn: aiosqlite.Connection) -> Outcome:
+            await record_store.set_receipt_address(conn, participant_id, email)
+            return {"email": email}, []
+
+        return await self._write(work)
+
+    async def delete_receipt(self, identity: Identity) -> dict:
+        """Forget the author's address at once; always allowed, even with email switched off."""
+        participant_id = identity.require_participant()
+
+        async def work(conn: aiosqlite.Connection) -> Outcome:
+            return {"deleted": await record_store.delete_receipt_address(conn, participant_id)}, []
+
+        return await self._write(work)
+
     async def snapshot(self, identity: Identity, sort: Sort = Sort.TOP) -> dict:
         """The whole visible state of the event at one seq, plus what this participant owns.
 
@@ -271,12 +293,16 @@ class QAService:
                         own_question(q)
                         for q in await question_store.questions_of(conn, identity.participant_id)
                     ],
+                    "receipt_email": await record_store.receipt_address(
+                        conn, identity.participant_id
+                    ),
                 }
             return {
                 "seq": event["seq"],
                 "event": public_event(event),
                 "stage": stage(event),
                 "sort": sort.value,
+                "receipts": bool(self.settings.smtp_host),
                 "questions": questions,
                 "me": me,
             }

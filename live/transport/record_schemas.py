@@ -103,3 +103,7 @@ class Carry(Payload):
 
 class ReceiptAddress(Payload):
     email: Annotated[str, StringConstraints(max_length=EMAIL_MAX), AfterValidator(_email)]
+
+
+class NoPayload(Payload):
+    """Commands that take nothing still refuse unknown fields."""

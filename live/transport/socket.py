@@ -14,7 +14,7 @@ from live.fanout import event_room
 from live.notify import participant_room
 from live.services.polls import PollService
 from live.services.qa import Identity, QAService
-from live.transport import messages, schemas
+from live.transport import messages, record_schemas, schemas
 from live.transport.fragments import FragmentPacket, Shared
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class ParticipantSockets:
         self._command("unvote", schemas.Vote, functools.partial(self.vote, up=False))
         self._command("snapshot", schemas.Snapshot, self.snapshot)
         self._command("answer", schemas.Answer, self.answer)
+        self._command("receipt_set", record_schemas.ReceiptAddress, self.receipt_set)
+        self._command("receipt_delete", record_schemas.NoPayload, self.receipt_delete)
 
     @property
     def qa(self) -> QAService:
@@ -131,3 +133,9 @@ class ParticipantSockets:
         return await self._polls().answer(
             self._identity(sid), payload.poll_id, payload.value, payload.op_id
         )
+
+    async def receipt_set(self, sid: str, payload: record_schemas.ReceiptAddress) -> dict:
+        return await self.qa.set_receipt(self._identity(sid), payload.email)
+
+    async def receipt_delete(self, sid: str, payload: record_schemas.NoPayload) -> dict:
+        return await self.qa.delete_receipt(self._identity(sid))

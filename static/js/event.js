@@ -11,6 +11,7 @@
 
   const state = liveSync.create();
   let me = null;
+  let receipts = false;
   let sort = "top";
   let online = false;
   const myVotes = new Set();
@@ -67,6 +68,7 @@
       return;
     }
     const snap = reply.data;
+    receipts = snap.receipts;
     if (snap.me) {
       me = snap.me;
       myVotes.clear();
@@ -159,7 +161,49 @@
         return li;
       }),
     );
+    renderReceipt();
   }
+
+  function renderReceipt() {
+    const email = (me && me.receipt_email) || null;
+    $("receipt-form").classList.toggle("hidden", !receipts || !me);
+    $("receipt-edit").classList.toggle("hidden", Boolean(email));
+    $("receipt-saved").classList.toggle("hidden", !email);
+    $("receipt-current").textContent = email ? fmt(S.receiptCurrent, { email }) : "";
+  }
+
+  $("receipt-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const error = $("receipt-error");
+    const email = $("receipt-email").value.trim();
+    if (!email) {
+      error.textContent = S.receiptEmpty;
+      return;
+    }
+    const reply = await send("receipt_set", { email });
+    if (!reply.ok) {
+      error.textContent = reply.error.message;
+      return;
+    }
+    error.textContent = "";
+    $("receipt-email").value = "";
+    me.receipt_email = reply.data.email;
+    announce(S.receiptSaved);
+    renderReceipt();
+  });
+
+  $("receipt-delete").addEventListener("click", async () => {
+    const reply = await send("receipt_delete", {});
+    if (!reply.ok) {
+      $("receipt-error").textContent = reply.error.message;
+      return;
+    }
+    $("receipt-error").textContent = "";
+    me.receipt_email = null;
+    announce(S.receiptDeleted);
+    renderReceipt();
+    $("receipt-email").focus();
+  });
 
   function whereText(attendance) {
     return attendance === "in_room" ? S.whereInRoom : S.whereRemote;
