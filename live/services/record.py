@@ -118,6 +118,17 @@ class RecordService:
         """How many questions, votes and poll answers came from the room and from the stream."""
         return balance(await self.db.read(lambda conn: record_store.balance(conn, event_id)))
 
+    async def report(self, event_id: int) -> dict:
+        """The counts for the board's report: the balance of voices and who joined from where."""
+
+        async def work(conn: aiosqlite.Connection) -> dict:
+            return {
+                "balance": balance(await record_store.balance(conn, event_id)),
+                "participants": await record_store.participant_counts(conn, event_id),
+            }
+
+        return await self.db.read(work)
+
     async def set_series(self, code: str, series: str | None) -> dict:
         event = await self.event(code)
 

@@ -119,3 +119,13 @@ async def receipt_addresses_for(conn: aiosqlite.Connection, question_id: int) ->
         (question_id,),
     ) as cur:
         return [row[0] for row in await cur.fetchall()]
+
+
+async def participant_counts(conn: aiosqlite.Connection, event_id: int) -> dict[str, int]:
+    """How many joined the event from the room and online."""
+    async with conn.execute(
+        "SELECT attendance, count(*) AS n FROM participants WHERE event_id = ? GROUP BY attendance",
+        (event_id,),
+    ) as cur:
+        found = {row["attendance"]: row["n"] for row in await cur.fetchall()}
+    return {side: found.get(side, 0) for side in ("in_room", "remote")}

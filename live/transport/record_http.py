@@ -5,9 +5,10 @@ from aiohttp import web
 from live.domain import errors
 from live.domain.errors import LiveError
 from live.services.export import ExportService
+from live.services.qa import Identity
 from live.services.record import ORGANISER, RecordService
 from live.transport import record_schemas as schemas
-from live.transport.http import _json_body, _require_organiser, api, reply
+from live.transport.http import POLLS, _json_body, _require_organiser, api, event_page, reply
 
 RECORD: web.AppKey[RecordService] = web.AppKey("record", RecordService)
 EXPORT: web.AppKey[ExportService] = web.AppKey("export", ExportService)
@@ -45,6 +46,15 @@ async def balance(request: web.Request) -> web.Response:
     service = request.app[RECORD]
     event = await service.event(request.match_info["code"])
     return reply(await service.balance(event["id"]))
+
+
+@api
+async def report(request: web.Request) -> web.Response:
+    """Public counts for the printable report, and the poll results the audience may see."""
+    service = request.app[RECORD]
+    event = await service.event(request.match_info["code"])
+    audience = await request.app[POLLS].for_audience(Identity(event["id"]))
+    return reply({**await service.report(event["id"]), "polls": audience["polls"]})
 
 
 @api
@@ -106,6 +116,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/events/{code}/questions/{question_id}/disposition", dispose)
     app.router.add_get("/api/events/{code}/record/questions", questions)
     app.router.add_get("/api/events/{code}/balance", balance)
+    app.router.add_get("/api/events/{code}/report", report)
+    app.router.add_get("/e/{code}/report", event_page("report.html"))
     app.router.add_put("/api/events/{code}/series", set_series)
     app.router.add_post("/api/events/{code}/carry", carry)
     app.router.add_get("/api/events/{code}/export.{format:json|csv}", export)

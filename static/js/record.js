@@ -7,6 +7,7 @@
   const code = decodeURIComponent(location.pathname.split("/")[2] || "").toUpperCase();
   const url = `/api/events/${encodeURIComponent(code)}/record`;
   $("json-link").href = url;
+  $("report-link").href = `/e/${encodeURIComponent(code)}/report`;
 
   function duration(seconds) {
     if (seconds === null) return S.none;

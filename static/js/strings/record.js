@@ -40,6 +40,7 @@ window.liveStrings = {
   questions: "Questions and what became of them",
   questionsIntro: "Every published question, its votes, where its author followed the event from, and the organisers' response.",
   questionsJson: "The questions as JSON",
+  report: "Printable report for the board",
   filterDisposition: "Outcome",
   filterAttendance: "Asked from",
   filterText: "Contains",
