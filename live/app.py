@@ -115,7 +115,13 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     moderators = ModeratorSockets(
         sio, lambda: app[MODERATION], lambda: app[POLLS], lambda: app[record_http.RECORD]
     )
-    ScreenSockets(sio, lambda: app[MODERATION], lambda: app[QA], lambda: app[POLLS])
+    ScreenSockets(
+        sio,
+        lambda: app[MODERATION],
+        lambda: app[QA],
+        lambda: app[POLLS],
+        lambda: app[record_http.RECORD],
+    )
     moderation_http.add_routes(app)
     record_http.add_routes(app)
 

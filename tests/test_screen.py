@@ -1,5 +1,6 @@
 """The big screen: opened only by its token, read-only, fed by the room's broadcasts; a real QR code."""
 
+import asyncio
 import io
 
 import aiohttp
@@ -66,3 +67,38 @@ def test_the_printed_screen_link_carries_the_token_in_the_fragment(settings):
     created = CreatedEvent({"code": "ABCD", "title": "T"}, "mod-secret", "screen-token")
     printed = describe(settings, created)
     assert f"{settings.base_url()}/e/ABCD/screen#token=screen-token" in printed
+
+
+async def test_a_moderator_puts_the_balance_of_voices_on_screen(server):
+    created = await server.create_event("Balance")
+    code = created["event"]["code"]
+    mod = await moderator(server, created)
+    sio, updates = await screen(server, code, created["screen_token"])
+    room = await joined(server, code, "in_room")
+    online = await joined(server, code, "remote")
+    question = await room.ask("From the room")
+    await online.ok("upvote", {"question_id": question["id"]})
+    await online.ask("From the stream, about something else entirely")
+
+    assert (await sio.call("snapshot", namespace="/screen", timeout=5))["data"]["stage"]["balance"] is False
+    reply = await mod.call("screen_balance", {"show": True})
+    assert reply["ok"] and reply["data"]["stage"]["balance"] is True
+    for _ in range(50):
+        if any(u["type"] == "stage" and u["stage"]["balance"] for u in updates):
+            break
+        await asyncio.sleep(0.05)
+    assert any(u["type"] == "stage" and u["stage"]["balance"] for u in updates)
+    balance = (await sio.call("balance", namespace="/screen", timeout=5))["data"]
+    assert balance["in_room"]["questions"] == 1 and balance["remote"]["questions"] == 1
+    assert balance["remote"]["votes"] == 1 and balance["in_room"]["votes"] == 0
+    log = (await mod.call("snapshot", {}))["data"]["log"]
+    assert log[0]["action"] == "balance_on_screen" and log[0]["moderator"] == "Mod"
+
+    refused = await room.call("screen_balance", {"show": False})
+    assert refused["ok"] is False
+    assert (await mod.call("screen_balance", {"show": False}))["data"]["stage"]["balance"] is False
+    assert (await mod.call("screen_balance", {"show": "yes"}))["error"]["code"] == "invalid"
+    for client in (room, online):
+        await client.close()
+    await sio.disconnect()
+    await mod.close()

@@ -17,8 +17,12 @@ def public_event(row: dict) -> dict:
 
 
 def stage(row: dict) -> dict:
-    """How the event is run right now: its moderation mode and the question on the big screen."""
-    return {"mode": row["moderation_mode"], "focus": row["focus_question_id"]}
+    """How the event is run now: its moderation mode and what the big screen shows."""
+    return {
+        "mode": row["moderation_mode"],
+        "focus": row["focus_question_id"],
+        "balance": bool(row["screen_balance"]),
+    }
 
 
 def _credits(row: dict) -> list[dict]:

@@ -332,6 +332,22 @@ class ModerationService:
 
         return await self._write(work)
 
+    async def show_balance(self, mod: Moderator, show: bool) -> dict:
+        """Put the balance of voices on the big screen, or take it off."""
+
+        async def work(conn: aiosqlite.Connection) -> Outcome:
+            await _session(conn, mod)
+            event = await event_store.get_event(conn, mod.event_id)
+            if bool(event["screen_balance"]) == show:
+                return {"stage": stage(event)}, []
+            await event_store.update_event(conn, mod.event_id, {"screen_balance": int(show)})
+            news = await stage_news(conn, mod.event_id)
+            news += await _log(conn, mod, "balance_on_screen" if show else "balance_off_screen", None)
+            event = await event_store.get_event(conn, mod.event_id)
+            return {"stage": stage(event)}, news
+
+        return await self._write(work)
+
     async def record(self, code: str) -> dict:
         """The public account of an event's moderation; withheld text only where it is harmless."""
         event = await self._event(code)

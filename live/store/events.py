@@ -6,7 +6,7 @@ import aiosqlite
 
 EVENT_COLUMNS = (
     "id, code, title, description, stream_url, state, seq, demo, created_at, "
-    "moderation_mode, blocked_terms, disabled_filters, focus_question_id, series"
+    "moderation_mode, blocked_terms, disabled_filters, focus_question_id, series, screen_balance"
 )
 
 
@@ -89,6 +89,7 @@ async def update_event(conn: aiosqlite.Connection, event_id: int, fields: dict) 
     allowed = {
         "title", "description", "stream_url", "state",
         "moderation_mode", "blocked_terms", "disabled_filters", "focus_question_id",
+        "screen_balance",
     }
     assert set(fields) <= allowed, f"not updatable: {set(fields) - allowed}"
     if not fields:

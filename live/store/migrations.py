@@ -156,4 +156,8 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     """,
+    # 5: the balance of voices shown on the big screen when a moderator asks for it
+    """
+    ALTER TABLE events ADD COLUMN screen_balance INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

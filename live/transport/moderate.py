@@ -70,6 +70,11 @@ class ModeratorSockets:
         self._command("unmerge", schemas.Decision, self.unmerge)
         self._command("label", schemas.Label, self.label)
         self._command("focus", schemas.Focus, self.focus)
+        self._command(
+            "screen_balance",
+            schemas.ScreenBalance,
+            lambda m, p: self.service.show_balance(m, p.show),
+        )
         self._command("mute", schemas.Mute, self._mute(True))
         self._command("unmute", schemas.Mute, self._mute(False))
         self._command("mode", schemas.Mode, self.mode)

@@ -76,6 +76,10 @@ class Label(Decision):
     topic: Topic = None
 
 
+class ScreenBalance(Payload):
+    show: bool
+
+
 class Focus(Payload):
     question_id: Id | None = None
     version: Version | None = None

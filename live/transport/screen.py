@@ -13,6 +13,7 @@ from live.notify import SCREEN_NAMESPACE
 from live.services.moderation import ModerationService
 from live.services.polls import PollService
 from live.services.qa import Identity, QAService
+from live.services.record import RecordService
 from live.transport import messages
 from live.transport import moderation_schemas as schemas
 
@@ -26,15 +27,18 @@ class ScreenSockets:
         moderation: Callable[[], ModerationService],
         qa: Callable[[], QAService],
         polls: Callable[[], PollService],
+        record: Callable[[], RecordService],
     ) -> None:
         self.sio = sio
         self._moderation = moderation
         self._qa = qa
         self._polls = polls
+        self._record = record
         self.screens: dict[str, int] = {}
         sio.on("connect", self.connect, namespace=SCREEN_NAMESPACE)
         sio.on("disconnect", self.disconnect, namespace=SCREEN_NAMESPACE)
         sio.on("snapshot", self.snapshot, namespace=SCREEN_NAMESPACE)
+        sio.on("balance", self.balance, namespace=SCREEN_NAMESPACE)
         sio.on("*", self.unknown, namespace=SCREEN_NAMESPACE)
 
     async def connect(self, sid: str, environ: dict, auth: object = None) -> None:
@@ -49,11 +53,21 @@ class ScreenSockets:
     async def disconnect(self, sid: str, reason: object = None) -> None:
         self.screens.pop(sid, None)
 
+    def _event_id(self, sid: str) -> int:
+        event_id = self.screens.get(sid)
+        if event_id is None:
+            raise LiveError(errors.FORBIDDEN, "This screen is not connected to an event.")
+        return event_id
+
+    async def balance(self, sid: str, *args: object) -> dict:
+        """The balance of voices, for the screen to show while a moderator has it on."""
+        return await messages.settle(
+            lambda: self._record().balance(self._event_id(sid)), "screen balance"
+        )
+
     async def snapshot(self, sid: str, *args: object) -> dict:
         async def run() -> object:
-            event_id = self.screens.get(sid)
-            if event_id is None:
-                raise LiveError(errors.FORBIDDEN, "This screen is not connected to an event.")
+            event_id = self._event_id(sid)
             snapshot = await self._qa().snapshot(Identity(event_id), Sort.TOP)
             snapshot["polls"] = await self._polls().for_screen(event_id)
             return snapshot

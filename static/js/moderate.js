@@ -230,6 +230,7 @@
 
   function render() {
     for (const radio of document.querySelectorAll("input[name=mode]")) radio.checked = radio.value === stage.mode;
+    $("screen-balance").setAttribute("aria-pressed", String(!!stage.balance));
     const pending = queue();
     $("queue-count").textContent = String(pending.length);
     $("queue").replaceChildren();
@@ -337,6 +338,9 @@
     radio.addEventListener("change", async () => report(await send("mode", { mode: radio.value })));
   }
   $("clear-screen").addEventListener("click", async () => report(await send("focus", {})));
+  $("screen-balance").addEventListener("click", async () =>
+    report(await send("screen_balance", { show: !stage.balance })),
+  );
 
   const KEYS = { a: "approve", r: "reject", s: "focus", d: "answer", x: "archive", e: "edit" };
   document.addEventListener("keydown", (e) => {

@@ -120,8 +120,50 @@
     );
   }
 
+  /* While a moderator has the balance on screen it replaces the top questions, refreshed every few seconds. */
+  const BALANCE_REFRESH_MS = 3000;
+  let balanceTimer = null;
+  async function refreshBalance() {
+    let reply;
+    try {
+      reply = await socket.timeout(10000).emitWithAck("balance");
+    } catch {
+      return;
+    }
+    if (!reply.ok) return;
+    $("balance-rows").replaceChildren(
+      ...Object.entries(S.balanceRows).map(([key, label]) => {
+        const tr = document.createElement("tr");
+        const th = document.createElement("th");
+        th.scope = "row";
+        th.textContent = label;
+        tr.append(th);
+        for (const side of ["in_room", "remote"]) {
+          const td = document.createElement("td");
+          td.textContent = String(reply.data[side][key]);
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+  }
+
+  function renderBalance() {
+    const show = !!(state.stage && state.stage.balance);
+    $("balance").classList.toggle("hidden", !show);
+    $("top").classList.toggle("hidden", show);
+    if (show && !balanceTimer) {
+      refreshBalance();
+      balanceTimer = setInterval(refreshBalance, BALANCE_REFRESH_MS);
+    } else if (!show && balanceTimer) {
+      clearInterval(balanceTimer);
+      balanceTimer = null;
+    }
+  }
+
   function render() {
     renderPoll();
+    renderBalance();
     if (state.event) {
       $("event-title").textContent = state.event.title;
       document.title = `${state.event.title} · live`;

@@ -20,6 +20,7 @@ window.liveStrings = {
   modeLegend: "Moderation",
   modePre: "Review every question first",
   modePost: "Publish at once, filters hold some",
+  screenBalance: "Balance of voices on the big screen",
   clearScreen: "Clear the big screen",
   shortcuts: "Keys: j / k move, a approve, r reject, s on screen, d answered, x archive, e edit.",
   queue: "Review queue",

@@ -26,4 +26,15 @@ window.liveStrings = {
   colRoom: "In the room",
   colRemote: "Online",
   waiting: "Answers will appear here.",
+  balanceTitle: "Room and stream",
+  inRoomHead: "In the room",
+  remoteHead: "Online",
+  balanceRows: {
+    questions: "Questions asked",
+    published: "Published",
+    on_screen: "Put on screen",
+    answered: "Answered",
+    votes: "Votes",
+    poll_answers: "Poll answers",
+  },
 };
