@@ -12,6 +12,7 @@ from live.domain.changes import Change, News
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
+from live.services.unit import Service
 from live.store import Database
 from live.store import events as event_store
 
@@ -28,10 +29,9 @@ class CreatedEvent:
     screen_token: str
 
 
-class EventService:
+class EventService(Service):
     def __init__(self, db: Database, publish: Callable[[list[News]], None]) -> None:
-        self.db = db
-        self.publish = publish
+        super().__init__(db, publish)
 
     async def ensure_organiser_token(self, configured: str) -> str | None:
         """Return a freshly generated organiser token on first start, None when one exists."""
@@ -144,12 +144,7 @@ class EventService:
             event = await event_store.get_event(conn, event["id"])
             return event, [Change(event["id"], seq, "event", {"event": public_event(event)})]
 
-        return await self.db.write(work, then=self._publish_second)
+        return await self._write(work)
 
     async def set_state(self, code: str, state: EventState) -> dict:
         return await self.update(code, {"state": state.value})
-
-    def _publish_second(self, result: tuple[dict, list[News]]) -> dict:
-        event, changes = result
-        self.publish(changes)
-        return event

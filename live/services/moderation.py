@@ -3,7 +3,7 @@
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -17,6 +17,7 @@ from live.domain.model import QuestionStatus, RejectReason
 from live.domain.views import balance, log_entry, moderator_participant, moderator_question
 from live.domain.views import public_event, stage
 from live.services.news import participant_news, question_news, set_focus, stage_news
+from live.services.unit import Outcome, Service
 from live.store import Database
 from live.store import events as event_store
 from live.store import moderation as moderation_store
@@ -24,7 +25,6 @@ from live.store import participants as participant_store
 from live.store import questions as question_store
 from live.store import record as record_store
 
-Outcome = tuple[dict, list[News]]
 LOG_IN_SNAPSHOT = 100
 
 
@@ -37,19 +37,9 @@ class Moderator:
     pseudonym: str
 
 
-class ModerationService:
+class ModerationService(Service):
     def __init__(self, db: Database, publish: Callable[[list[News]], None]) -> None:
-        self.db = db
-        self.publish = publish
-
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[Outcome]]) -> dict:
-        return await self.db.write(work, then=self._publish_changes)
-
-    def _publish_changes(self, outcome: Outcome) -> dict:
-        result, news = outcome
-        if news:
-            self.publish(news)
-        return result
+        super().__init__(db, publish)
 
     async def _event(self, code: str) -> dict:
         code = codes.normalise_code(code)

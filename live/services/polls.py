@@ -22,7 +22,8 @@ from live.domain.polls import (
     validate_answer,
 )
 from live.services.cache import BySeq
-from live.services.qa import Identity, _once, _open_event
+from live.services.qa import Identity
+from live.services.unit import Service, once, open_event
 from live.store import Database
 from live.store import events as event_store
 from live.store import participants as participant_store
@@ -34,17 +35,10 @@ ANSWER_FILTERS = FilterConfig(disabled=frozenset({"flood", "duplicate"}))
 TEXT_KINDS = frozenset({PollKind.WORD_CLOUD, PollKind.OPEN_TEXT})
 
 
-class PollService:
+class PollService(Service):
     def __init__(self, db: Database, publish: Callable[[list], None]) -> None:
-        self.db = db
-        self.publish = publish
+        super().__init__(db, publish)
         self._audience = BySeq()
-
-    def _then(self, outcome: tuple[dict, list]) -> dict:
-        result, changes = outcome
-        if changes:
-            self.publish(changes)
-        return result
 
     async def create(
         self,
@@ -57,7 +51,7 @@ class PollService:
         spec.validate()
 
         async def work(conn: aiosqlite.Connection) -> dict:
-            await _open_event(conn, event_id)
+            await open_event(conn, event_id)
             poll = await poll_store.insert_poll(
                 conn,
                 event_id=event_id,
@@ -74,7 +68,7 @@ class PollService:
 
     async def set_state(self, event_id: int, poll_id: int, target: PollState) -> dict:
         async def work(conn: aiosqlite.Connection) -> tuple[dict, list]:
-            await _open_event(conn, event_id)
+            await open_event(conn, event_id)
             poll = await _poll_in_event(conn, event_id, poll_id)
             transition(PollState(poll["state"]), target)
             await poll_store.set_state(conn, poll_id, target.value)
@@ -84,7 +78,7 @@ class PollService:
             change = Change(event_id, seq, "poll", {"poll": audience_poll(poll, tally)})
             return staff_poll(poll, tally), [change]
 
-        return await self.db.write(work, then=self._then)
+        return await self._write(work)
 
     async def answer(
         self, identity: Identity, poll_id: int, value: object, op_id: str | None
@@ -94,7 +88,7 @@ class PollService:
 
         async def work(conn: aiosqlite.Connection) -> tuple[dict, list]:
             async def apply() -> tuple[dict, list]:
-                await _open_event(conn, identity.event_id)
+                await open_event(conn, identity.event_id)
                 poll = await _poll_in_event(conn, identity.event_id, poll_id)
                 state = PollState(poll["state"])
                 if state is PollState.DRAFT:
@@ -125,9 +119,9 @@ class PollService:
                     result["reasons"] = reasons
                 return result, [PollAnswered(identity.event_id, seq, poll_id)]
 
-            return await _once(conn, participant_id, op_id, apply)
+            return await once(conn, participant_id, op_id, apply)
 
-        return await self.db.write(work, then=self._then)
+        return await self._write(work)
 
     async def tallies(self, poll_ids: list[int]) -> list[tuple[dict, dict]]:
         """Current (poll, results) of these polls, read in one transaction for the fan-out."""

@@ -1,7 +1,7 @@
 """The Q&A use cases: join, ask, withdraw, vote and the snapshot a client starts from."""
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -11,11 +11,12 @@ from moderation import Reason
 from live.domain import codes, errors, review, tokens
 from live.domain.changes import News, VoteCount
 from live.domain.errors import LiveError
-from live.domain.model import VISIBLE_STATUSES, Attendance, EventState, ModerationMode
+from live.domain.model import VISIBLE_STATUSES, Attendance, ModerationMode
 from live.domain.model import QuestionStatus, Sort, sort_questions
 from live.domain.views import is_visible, own_question, public_event, public_question, stage
 from live.services.cache import BySeq
 from live.services.news import question_news
+from live.services.unit import Outcome, Service, once, open_event
 from live.settings import Settings
 from live.store import Database
 from live.store import events as event_store
@@ -24,7 +25,6 @@ from live.store import participants as participant_store
 from live.store import questions as question_store
 from live.store import record as record_store
 
-Outcome = tuple[dict, list[News]]
 FLOOD_WINDOW = 60.0
 FILTER_MODERATOR = "automatic filter"
 
@@ -42,23 +42,13 @@ class Identity:
         return self.participant_id
 
 
-class QAService:
+class QAService(Service):
     def __init__(
         self, db: Database, settings: Settings, publish: Callable[[list[News]], None]
     ) -> None:
-        self.db = db
+        super().__init__(db, publish)
         self.settings = settings
-        self.publish = publish
         self._questions = BySeq()
-
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[Outcome]]) -> dict:
-        return await self.db.write(work, then=self._publish_changes)
-
-    def _publish_changes(self, outcome: Outcome) -> dict:
-        result, changes = outcome
-        if changes:
-            self.publish(changes)
-        return result
 
     async def identify(self, code: str, token: str | None) -> tuple[dict, dict | None]:
         """Resolve a connecting socket's event and, with a device token, its participant."""
@@ -86,7 +76,7 @@ class QAService:
         token = tokens.new_token() if identity.participant_id is None else None
 
         async def work(conn: aiosqlite.Connection) -> Outcome:
-            await _open_event(conn, identity.event_id)
+            await open_event(conn, identity.event_id)
             if identity.participant_id is None:
                 participant = await participant_store.insert_participant(
                     conn,
@@ -122,7 +112,7 @@ class QAService:
 
         async def work(conn: aiosqlite.Connection) -> Outcome:
             async def apply() -> Outcome:
-                event = await _open_event(conn, identity.event_id)
+                event = await open_event(conn, identity.event_id)
                 now = time.time()
                 recent = await question_store.count_recent(
                     conn, participant_id, time.time() - window
@@ -187,7 +177,7 @@ class QAService:
                 news = await question_news(conn, None, row)
                 return {"question": public_question(row), "mine": own_question(row)}, news
 
-            return await _once(conn, participant_id, op_id, apply)
+            return await once(conn, participant_id, op_id, apply)
 
         return await self._write(work)
 
@@ -195,7 +185,7 @@ class QAService:
         participant_id = identity.require_participant()
 
         async def work(conn: aiosqlite.Connection) -> Outcome:
-            await _open_event(conn, identity.event_id)
+            await open_event(conn, identity.event_id)
             row = await _question_in_event(conn, identity.event_id, question_id)
             if row["participant_id"] != participant_id:
                 raise LiveError(errors.FORBIDDEN, "You can only withdraw your own questions.")
@@ -218,7 +208,7 @@ class QAService:
 
         async def work(conn: aiosqlite.Connection) -> Outcome:
             async def apply() -> Outcome:
-                await _open_event(conn, identity.event_id)
+                await open_event(conn, identity.event_id)
                 row = await _question_in_event(conn, identity.event_id, question_id)
                 if not is_visible(row):
                     raise LiveError(errors.NOT_FOUND, "This question is not open for votes.")
@@ -236,7 +226,7 @@ class QAService:
                 result["votes"] = votes
                 return result, [VoteCount(identity.event_id, seq, question_id, votes)]
 
-            return await _once(conn, participant_id, op_id, apply)
+            return await once(conn, participant_id, op_id, apply)
 
         return await self._write(work)
 
@@ -310,34 +300,8 @@ class QAService:
         return await self.db.read(work)
 
 
-async def _open_event(conn: aiosqlite.Connection, event_id: int) -> dict:
-    event = await event_store.get_event(conn, event_id)
-    if event is None:
-        raise LiveError(errors.NOT_FOUND, "This event no longer exists.")
-    if event["state"] != EventState.OPEN:
-        raise LiveError(errors.CLOSED, "This event is closed: it can be read but not changed.")
-    return event
-
-
 async def _question_in_event(conn: aiosqlite.Connection, event_id: int, question_id: int) -> dict:
     row = await question_store.get_question(conn, question_id)
     if row is None or row["event_id"] != event_id:
         raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
     return row
-
-
-async def _once(
-    conn: aiosqlite.Connection,
-    participant_id: int,
-    op_id: str | None,
-    apply: Callable[[], Awaitable[Outcome]],
-) -> Outcome:
-    """Apply a command once per op_id: a retry gets the first ack and changes nothing."""
-    if op_id is not None:
-        prior = await participant_store.get_operation(conn, participant_id, op_id)
-        if prior is not None:
-            return prior, []
-    result, changes = await apply()
-    if op_id is not None:
-        await participant_store.put_operation(conn, participant_id, op_id, result)
-    return result, changes

@@ -1,7 +1,7 @@
 """After the stream: dispositions, the public list of questions, series, carry-over and balance."""
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import aiosqlite
 
@@ -12,34 +12,25 @@ from live.domain.errors import LiveError
 from live.domain.model import QuestionStatus
 from live.domain.views import balance, log_entry, moderator_question, public_event, record_question
 from live.services.news import question_news
+from live.services.unit import Outcome as Result
+from live.services.unit import Service
 from live.store import Database
 from live.store import events as event_store
 from live.store import moderation as moderation_store
 from live.store import questions as question_store
 from live.store import record as record_store
 
-Result = tuple[dict, list[News]]
 ORGANISER = "organiser"
 #: Called after commit with the question and the addresses to tell of its written response.
 Mailer = Callable[[dict, dict, list[str]], None]
 
 
-class RecordService:
+class RecordService(Service):
     def __init__(
         self, db: Database, publish: Callable[[list[News]], None], mail: Mailer | None = None
     ) -> None:
-        self.db = db
-        self.publish = publish
+        super().__init__(db, publish)
         self.mail = mail
-
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[Result]]) -> dict:
-        return await self.db.write(work, then=self._publish_changes)
-
-    def _publish_changes(self, outcome: Result) -> dict:
-        result, news = outcome
-        if news:
-            self.publish(news)
-        return result
 
     async def event(self, code: str) -> dict:
         code = codes.normalise_code(code)

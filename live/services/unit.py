@@ -1,0 +1,61 @@
+"""What every use case shares: commit one unit of work, then publish what it changed."""
+
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from live.domain import errors
+from live.domain.changes import News
+from live.domain.errors import LiveError
+from live.domain.model import EventState
+from live.store import Database
+from live.store import events as event_store
+from live.store import participants as participant_store
+
+Outcome = tuple[dict, list[News]]
+Work = Callable[[aiosqlite.Connection], Awaitable[Outcome]]
+Publish = Callable[[list[News]], None]
+
+
+class Service:
+    """Commits before anything is published, and publishes in commit order (Principle 1)."""
+
+    def __init__(self, db: Database, publish: Publish) -> None:
+        self.db = db
+        self.publish = publish
+
+    async def _write(self, work: Work) -> dict:
+        return await self.db.write(work, then=self._published)
+
+    def _published(self, outcome: Outcome) -> dict:
+        result, news = outcome
+        if news:
+            self.publish(news)
+        return result
+
+
+async def open_event(conn: aiosqlite.Connection, event_id: int) -> dict:
+    """The event, if it still takes changes; a closed event is read-only."""
+    event = await event_store.get_event(conn, event_id)
+    if event is None:
+        raise LiveError(errors.NOT_FOUND, "This event no longer exists.")
+    if event["state"] != EventState.OPEN:
+        raise LiveError(errors.CLOSED, "This event is closed: it can be read but not changed.")
+    return event
+
+
+async def once(
+    conn: aiosqlite.Connection,
+    participant_id: int,
+    op_id: str | None,
+    apply: Callable[[], Awaitable[Outcome]],
+) -> Outcome:
+    """Apply a command once per op_id: a retry gets the first ack and changes nothing."""
+    if op_id is not None:
+        prior = await participant_store.get_operation(conn, participant_id, op_id)
+        if prior is not None:
+            return prior, []
+    result, changes = await apply()
+    if op_id is not None:
+        await participant_store.put_operation(conn, participant_id, op_id, result)
+    return result, changes
