@@ -27,8 +27,12 @@ def insert(n: int, fail: bool = False):
     return work
 
 
+async def select_all(conn):
+    return await (await conn.execute("SELECT n FROM t ORDER BY n")).fetchall()
+
+
 async def stored(database: Database) -> list[int]:
-    rows = await database.read(lambda conn: conn.execute_fetchall("SELECT n FROM t ORDER BY n"))
+    rows = await database.read(lambda conn: select_all(conn))
     return [row[0] for row in rows]
 
 
@@ -132,3 +136,29 @@ async def test_everything_acknowledged_is_there_after_reopening(tmp_path):
     await again.open()
     assert await stored(again) == acknowledged == [n for n in range(300) if n % 7]
     await again.close()
+
+
+async def test_a_unit_that_awaits_anything_but_the_database_fails_alone(db):
+    async def sleeps(conn):
+        await conn.execute("INSERT INTO t (n) VALUES (99)")
+        await asyncio.sleep(0)
+
+    outcomes = await asyncio.gather(
+        db.write(insert(1)), db.write(sleeps), db.write(insert(2)), return_exceptions=True
+    )
+    assert outcomes[0] == 1 and outcomes[2] == 2
+    assert isinstance(outcomes[1], RuntimeError)
+    assert await stored(db) == [1, 2]
+
+
+async def test_reads_run_whole_and_concurrent_reads_each_see_one_state(db):
+    async def twice(conn):
+        first = await (await conn.execute("SELECT count(*) FROM t")).fetchone()
+        second = await (await conn.execute("SELECT count(*) FROM t")).fetchone()
+        return first[0], second[0]
+
+    writes = [db.write(insert(n)) for n in range(50)]
+    reads = [db.read(twice) for _ in range(50)]
+    outcomes = await asyncio.gather(*writes, *reads)
+    assert all(first == second for first, second in outcomes[50:])
+    assert await stored(db) == list(range(50))

@@ -5,15 +5,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from live.domain import codes, errors, tokens
 from live.domain.changes import Change, News
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
 from live.services.unit import Service
-from live.store import Database
+from live.store import Database, InThread
 from live.store import events as event_store
 
 ORGANISER_TOKEN_KEY = "organiser_token_digest"
@@ -38,7 +36,7 @@ class EventService(Service):
         if configured:
             return None
 
-        async def work(conn: aiosqlite.Connection) -> str | None:
+        async def work(conn: InThread) -> str | None:
             if await event_store.get_meta(conn, ORGANISER_TOKEN_KEY) is not None:
                 return None
             token = tokens.new_token()
@@ -51,7 +49,7 @@ class EventService(Service):
         """Replace the stored organiser token; the old one stops working."""
         token = tokens.new_token()
 
-        async def work(conn: aiosqlite.Connection) -> None:
+        async def work(conn: InThread) -> None:
             await event_store.set_meta(conn, ORGANISER_TOKEN_KEY, tokens.digest(token))
 
         await self.db.write(work)
@@ -87,7 +85,7 @@ class EventService(Service):
                     "(no 0, O, 1, I or L, which are easy to confuse).",
                 )
 
-        async def work(conn: aiosqlite.Connection) -> dict:
+        async def work(conn: InThread) -> dict:
             chosen = code
             if chosen is None:
                 for _ in range(CODE_ATTEMPTS):
@@ -132,7 +130,7 @@ class EventService(Service):
         code = codes.normalise_code(code)
         fields = {k: json.dumps(v) if isinstance(v, list) else v for k, v in fields.items()}
 
-        async def work(conn: aiosqlite.Connection) -> tuple[dict, list[News]]:
+        async def work(conn: InThread) -> tuple[dict, list[News]]:
             event = await event_store.get_event_by_code(conn, code)
             if event is None:
                 raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")

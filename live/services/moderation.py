@@ -6,8 +6,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from live.domain import codes, dispositions, errors, review, tokens
 from live.domain.changes import News, to_moderators
 from live.domain.dispositions import Disposition
@@ -18,7 +16,7 @@ from live.domain.views import balance, log_entry, moderator_participant, moderat
 from live.domain.views import public_event, stage
 from live.services.news import participant_news, question_news, set_focus, stage_news
 from live.services.unit import Outcome, Service
-from live.store import Database
+from live.store import Database, InThread
 from live.store import events as event_store
 from live.store import moderation as moderation_store
 from live.store import participants as participant_store
@@ -63,7 +61,7 @@ class ModerationService(Service):
         )
         token = tokens.new_token()
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             if rehashed is not None:
                 await event_store.set_moderator_secret_hash(conn, event["id"], rehashed)
             session = await moderation_store.insert_session(
@@ -114,7 +112,7 @@ class ModerationService(Service):
         """End a moderator session: its sockets are closed and its actions refused from now on."""
         event = await self._event(code)
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             if not await moderation_store.revoke_session(conn, event["id"], session_id):
                 raise LiveError(errors.NOT_FOUND, f"No active moderator session {session_id}.")
             sessions = await moderation_store.sessions_of(conn, event["id"])
@@ -133,7 +131,7 @@ class ModerationService(Service):
     async def snapshot(self, mod: Moderator) -> dict:
         """Everything a moderator console starts from: every question, askers, the latest log."""
 
-        async def work(conn: aiosqlite.Connection) -> dict:
+        async def work(conn: InThread) -> dict:
             await _session(conn, mod)
             event = await event_store.get_event(conn, mod.event_id)
             rows = await question_store.questions_of_event(conn, mod.event_id)
@@ -165,7 +163,7 @@ class ModerationService(Service):
     ) -> dict:
         """Approve, reject (with a reason), mark answered or archive one question."""
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             row = await _current(conn, mod, question_id, version)
             status = review.transition(action, QuestionStatus(row["status"]))
             fields: dict = {"status": status.value}
@@ -188,7 +186,7 @@ class ModerationService(Service):
     async def edit(self, mod: Moderator, question_id: int, version: int, text: str) -> dict:
         """Change a question's wording; the author's original stays on record."""
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             row = await _current(conn, mod, question_id, version)
             if row["status"] not in review.EDITABLE:
                 raise LiveError(errors.INVALID, f"A {row['status']} question cannot be edited.")
@@ -205,7 +203,7 @@ class ModerationService(Service):
     async def merge(self, mod: Moderator, question_id: int, version: int, into: int) -> dict:
         """Fold a duplicate into another question: voters united, each counted once, undoable."""
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             row = await _current(conn, mod, question_id, version)
             target = await _in_event(conn, mod, into)
             if into == question_id or row["status"] not in review.MERGEABLE:
@@ -233,7 +231,7 @@ class ModerationService(Service):
     async def unmerge(self, mod: Moderator, question_id: int, version: int) -> dict:
         """Undo a merge: both questions get back their own voters."""
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             row = await _current(conn, mod, question_id, version)
             if row["status"] != QuestionStatus.MERGED:
                 raise LiveError(errors.INVALID, "This question is not merged.")
@@ -259,7 +257,7 @@ class ModerationService(Service):
     async def label(
         self, mod: Moderator, question_id: int, version: int, topic: str | None
     ) -> dict:
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             row = await _current(conn, mod, question_id, version)
             after = await question_store.update_question(conn, question_id, {"topic": topic})
             news = await question_news(conn, row, after)
@@ -271,7 +269,7 @@ class ModerationService(Service):
     async def focus(self, mod: Moderator, question_id: int | None, version: int | None) -> dict:
         """Put one question on the big screen, replacing any other, or clear the screen."""
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             await _session(conn, mod)
             row = None
             if question_id is not None:
@@ -289,7 +287,7 @@ class ModerationService(Service):
     async def mute(self, mod: Moderator, participant_id: int, muted: bool) -> dict:
         """Hold a participant's new questions for review (or stop doing so)."""
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             await _session(conn, mod)
             participant = await participant_store.get_participant(conn, participant_id)
             if participant is None or participant["event_id"] != mod.event_id:
@@ -309,7 +307,7 @@ class ModerationService(Service):
         return await self._write(work)
 
     async def set_mode(self, mod: Moderator, mode: ModerationMode) -> dict:
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             await _session(conn, mod)
             event = await event_store.get_event(conn, mod.event_id)
             if event["moderation_mode"] == mode:
@@ -325,7 +323,7 @@ class ModerationService(Service):
     async def show_balance(self, mod: Moderator, show: bool) -> dict:
         """Put the balance of voices on the big screen, or take it off."""
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             await _session(conn, mod)
             event = await event_store.get_event(conn, mod.event_id)
             if bool(event["screen_balance"]) == show:
@@ -342,7 +340,7 @@ class ModerationService(Service):
         """The public account of an event's moderation; withheld text only where it is harmless."""
         event = await self._event(code)
 
-        async def work(conn: aiosqlite.Connection) -> dict:
+        async def work(conn: InThread) -> dict:
             counts = await moderation_store.status_counts(conn, event["id"])
             delays = await moderation_store.decision_delays(conn, event["id"])
             withheld = await moderation_store.withheld(conn, event["id"])
@@ -381,13 +379,13 @@ class ModerationService(Service):
         }
 
 
-async def _session(conn: aiosqlite.Connection, mod: Moderator) -> None:
+async def _session(conn: InThread, mod: Moderator) -> None:
     """Authorise every action again: a revoked session can do nothing, even on an open socket."""
     if await moderation_store.live_session(conn, mod.session_id) is None:
         raise LiveError(errors.FORBIDDEN, "This moderator session has been revoked.")
 
 
-async def _in_event(conn: aiosqlite.Connection, mod: Moderator, question_id: int) -> dict:
+async def _in_event(conn: InThread, mod: Moderator, question_id: int) -> dict:
     row = await question_store.get_question(conn, question_id)
     if row is None or row["event_id"] != mod.event_id:
         raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
@@ -395,7 +393,7 @@ async def _in_event(conn: aiosqlite.Connection, mod: Moderator, question_id: int
 
 
 async def _current(
-    conn: aiosqlite.Connection, mod: Moderator, question_id: int, version: int | None
+    conn: InThread, mod: Moderator, question_id: int, version: int | None
 ) -> dict:
     """The question as the moderator saw it, or a conflict carrying what it is now."""
     await _session(conn, mod)
@@ -409,7 +407,7 @@ async def _current(
     return row
 
 
-async def _recounted(conn: aiosqlite.Connection, target: dict) -> list[News]:
+async def _recounted(conn: InThread, target: dict) -> list[News]:
     """Recount a merge target from the vote rows and tell everyone its new state."""
     await question_store.recount(conn, target["id"])
     after = await question_store.update_question(conn, target["id"], {})
@@ -417,7 +415,7 @@ async def _recounted(conn: aiosqlite.Connection, target: dict) -> list[News]:
 
 
 async def _log(
-    conn: aiosqlite.Connection,
+    conn: InThread,
     mod: Moderator,
     action: str,
     row: dict | None,

@@ -1,7 +1,5 @@
 """What one question's change tells each audience: the room, the moderators and its author."""
 
-import aiosqlite
-
 from live.domain.changes import Change, News, to_author, to_moderators
 from live.domain.views import (
     is_visible,
@@ -11,11 +9,12 @@ from live.domain.views import (
     public_question,
     stage,
 )
+from live.store import InThread
 from live.store import events as event_store
 from live.store import participants as participant_store
 
 
-async def question_news(conn: aiosqlite.Connection, before: dict | None, after: dict) -> list[News]:
+async def question_news(conn: InThread, before: dict | None, after: dict) -> list[News]:
     """The room hears of a question while it is, or just stopped being, visible; the others always.
 
     A question leaving the visible set also leaves the big screen; a new one updates what
@@ -36,7 +35,7 @@ async def question_news(conn: aiosqlite.Connection, before: dict | None, after: 
 
 
 async def set_focus(
-    conn: aiosqlite.Connection, event_id: int, only_if: int | None, focus: int | None
+    conn: InThread, event_id: int, only_if: int | None, focus: int | None
 ) -> list[News]:
     """Put a question on the big screen (or none); only_if limits it to replacing that question."""
     event = await event_store.get_event(conn, event_id)
@@ -47,7 +46,7 @@ async def set_focus(
     return await stage_news(conn, event_id)
 
 
-async def stage_news(conn: aiosqlite.Connection, event_id: int) -> list[News]:
+async def stage_news(conn: InThread, event_id: int) -> list[News]:
     """The room and the moderators hear of a new mode or focus."""
     seq = await event_store.next_seq(conn, event_id)
     event = await event_store.get_event(conn, event_id)
@@ -57,6 +56,6 @@ async def stage_news(conn: aiosqlite.Connection, event_id: int) -> list[News]:
     ]
 
 
-async def participant_news(conn: aiosqlite.Connection, event_id: int, participant_id: int) -> News:
+async def participant_news(conn: InThread, event_id: int, participant_id: int) -> News:
     row = await participant_store.one_with_history(conn, participant_id)
     return to_moderators(event_id, "participant", {"participant": moderator_participant(row)})

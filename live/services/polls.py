@@ -2,8 +2,6 @@
 
 from collections.abc import Callable
 
-import aiosqlite
-
 from live.domain import errors
 from live.domain.changes import Change
 from live.domain.errors import LiveError
@@ -24,7 +22,7 @@ from live.domain.polls import (
 from live.services.cache import BySeq
 from live.services.qa import Identity
 from live.services.unit import Service, once, open_event
-from live.store import Database
+from live.store import Database, InThread
 from live.store import events as event_store
 from live.store import participants as participant_store
 from live.store import polls as poll_store
@@ -50,7 +48,7 @@ class PollService(Service):
         """A new poll starts as a draft: only the organisers, moderators and screen know of it."""
         spec.validate()
 
-        async def work(conn: aiosqlite.Connection) -> dict:
+        async def work(conn: InThread) -> dict:
             await open_event(conn, event_id)
             poll = await poll_store.insert_poll(
                 conn,
@@ -67,7 +65,7 @@ class PollService(Service):
         return await self.db.write(work)
 
     async def set_state(self, event_id: int, poll_id: int, target: PollState) -> dict:
-        async def work(conn: aiosqlite.Connection) -> tuple[dict, list]:
+        async def work(conn: InThread) -> tuple[dict, list]:
             await open_event(conn, event_id)
             poll = await _poll_in_event(conn, event_id, poll_id)
             transition(PollState(poll["state"]), target)
@@ -86,7 +84,7 @@ class PollService(Service):
         """Store this participant's one answer, replacing an earlier one while the poll is open."""
         participant_id = identity.require_participant()
 
-        async def work(conn: aiosqlite.Connection) -> tuple[dict, list]:
+        async def work(conn: InThread) -> tuple[dict, list]:
             async def apply() -> tuple[dict, list]:
                 await open_event(conn, identity.event_id)
                 poll = await _poll_in_event(conn, identity.event_id, poll_id)
@@ -126,7 +124,7 @@ class PollService(Service):
     async def tallies(self, poll_ids: list[int]) -> list[tuple[dict, dict]]:
         """Current (poll, results) of these polls, read in one transaction for the fan-out."""
 
-        async def work(conn: aiosqlite.Connection) -> list[tuple[dict, dict]]:
+        async def work(conn: InThread) -> list[tuple[dict, dict]]:
             found = []
             for poll_id in poll_ids:
                 poll = await poll_store.get_poll(conn, poll_id)
@@ -143,7 +141,7 @@ class PollService(Service):
         The polls are built once per seq (every answer advances it) and shared by every snapshot.
         """
 
-        async def work(conn: aiosqlite.Connection) -> dict:
+        async def work(conn: InThread) -> dict:
             event = await event_store.get_event(conn, identity.event_id)
             polls = self._audience.get(identity.event_id, event["seq"])
             if polls is None:
@@ -164,7 +162,7 @@ class PollService(Service):
     async def for_staff(self, event_id: int, include_drafts: bool = True) -> list[dict]:
         """Every poll of the event, with results whatever their visibility."""
 
-        async def work(conn: aiosqlite.Connection) -> list[dict]:
+        async def work(conn: InThread) -> list[dict]:
             polls = []
             for poll in await poll_store.polls_of_event(conn, event_id, include_drafts):
                 rows = await poll_store.counted_responses(conn, poll["id"])
@@ -203,7 +201,7 @@ def _screen(kind: PollKind, answer: object) -> tuple[bool, list[str]]:
     return not reasons, reasons
 
 
-async def _poll_in_event(conn: aiosqlite.Connection, event_id: int, poll_id: int) -> dict:
+async def _poll_in_event(conn: InThread, event_id: int, poll_id: int) -> dict:
     poll = await poll_store.get_poll(conn, poll_id)
     if poll is None or poll["event_id"] != event_id:
         raise LiveError(errors.NOT_FOUND, f"No poll {poll_id} in this event.")

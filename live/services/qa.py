@@ -4,7 +4,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiosqlite
 import moderation
 from moderation import Reason
 
@@ -18,7 +17,7 @@ from live.services.cache import BySeq
 from live.services.news import question_news
 from live.services.unit import Outcome, Service, once, open_event
 from live.settings import Settings
-from live.store import Database
+from live.store import Database, InThread
 from live.store import events as event_store
 from live.store import moderation as moderation_store
 from live.store import participants as participant_store
@@ -54,7 +53,7 @@ class QAService(Service):
         """Resolve a connecting socket's event and, with a device token, its participant."""
         code = codes.normalise_code(code)
 
-        async def work(conn: aiosqlite.Connection) -> tuple[dict, dict | None]:
+        async def work(conn: InThread) -> tuple[dict, dict | None]:
             event = await event_store.get_event_by_code(conn, code)
             if event is None:
                 raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
@@ -75,7 +74,7 @@ class QAService(Service):
         """Create the participant on first join (returning their device token once), else update."""
         token = tokens.new_token() if identity.participant_id is None else None
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             await open_event(conn, identity.event_id)
             if identity.participant_id is None:
                 participant = await participant_store.insert_participant(
@@ -110,7 +109,7 @@ class QAService(Service):
         participant_id = identity.require_participant()
         limit, window = self.settings.ask_limit, self.settings.ask_window
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             async def apply() -> Outcome:
                 event = await open_event(conn, identity.event_id)
                 now = time.time()
@@ -184,7 +183,7 @@ class QAService(Service):
     async def withdraw(self, identity: Identity, question_id: int) -> dict:
         participant_id = identity.require_participant()
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             await open_event(conn, identity.event_id)
             row = await _question_in_event(conn, identity.event_id, question_id)
             if row["participant_id"] != participant_id:
@@ -206,7 +205,7 @@ class QAService(Service):
         """Set or clear this participant's vote; the count is recomputed from the rows."""
         participant_id = identity.require_participant()
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             async def apply() -> Outcome:
                 await open_event(conn, identity.event_id)
                 row = await _question_in_event(conn, identity.event_id, question_id)
@@ -236,7 +235,7 @@ class QAService(Service):
         if not self.settings.smtp_host:
             raise LiveError(errors.INVALID, "This server does not send email.")
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             await record_store.set_receipt_address(conn, participant_id, email)
             return {"email": email}, []
 
@@ -246,7 +245,7 @@ class QAService(Service):
         """Forget the author's address at once; always allowed, even with email switched off."""
         participant_id = identity.require_participant()
 
-        async def work(conn: aiosqlite.Connection) -> Outcome:
+        async def work(conn: InThread) -> Outcome:
             return {"deleted": await record_store.delete_receipt_address(conn, participant_id)}, []
 
         return await self._write(work)
@@ -257,7 +256,7 @@ class QAService(Service):
         The visible questions are built once per seq and sort and shared by every snapshot.
         """
 
-        async def work(conn: aiosqlite.Connection) -> dict:
+        async def work(conn: InThread) -> dict:
             event = await event_store.get_event(conn, identity.event_id)
             key = (identity.event_id, sort.value)
             questions = self._questions.get(key, event["seq"])
@@ -300,7 +299,7 @@ class QAService(Service):
         return await self.db.read(work)
 
 
-async def _question_in_event(conn: aiosqlite.Connection, event_id: int, question_id: int) -> dict:
+async def _question_in_event(conn: InThread, event_id: int, question_id: int) -> dict:
     row = await question_store.get_question(conn, question_id)
     if row is None or row["event_id"] != event_id:
         raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")

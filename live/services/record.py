@@ -3,8 +3,6 @@
 import time
 from collections.abc import Callable
 
-import aiosqlite
-
 from live.domain import codes, errors
 from live.domain.changes import News, to_moderators
 from live.domain.dispositions import Disposition, Outcome, settle
@@ -14,7 +12,7 @@ from live.domain.views import balance, log_entry, moderator_question, public_eve
 from live.services.news import question_news
 from live.services.unit import Outcome as Result
 from live.services.unit import Service
-from live.store import Database
+from live.store import Database, InThread
 from live.store import events as event_store
 from live.store import moderation as moderation_store
 from live.store import questions as question_store
@@ -55,7 +53,7 @@ class RecordService(Service):
         """
         mail: list = []
 
-        async def work(conn: aiosqlite.Connection) -> Result:
+        async def work(conn: InThread) -> Result:
             if session_id is not None and await moderation_store.live_session(conn, session_id) is None:
                 raise LiveError(errors.FORBIDDEN, "This moderator session has been revoked.")
             row = await question_store.get_question(conn, question_id)
@@ -112,7 +110,7 @@ class RecordService(Service):
     async def report(self, event_id: int) -> dict:
         """The counts for the board's report: the balance of voices and who joined from where."""
 
-        async def work(conn: aiosqlite.Connection) -> dict:
+        async def work(conn: InThread) -> dict:
             return {
                 "balance": balance(await record_store.balance(conn, event_id)),
                 "participants": await record_store.participant_counts(conn, event_id),
@@ -123,7 +121,7 @@ class RecordService(Service):
     async def set_series(self, code: str, series: str | None) -> dict:
         event = await self.event(code)
 
-        async def work(conn: aiosqlite.Connection) -> Result:
+        async def work(conn: InThread) -> Result:
             await record_store.set_series(conn, event["id"], series)
             return {**public_event(event), "series": series}, []
 
@@ -146,7 +144,7 @@ class RecordService(Service):
         if source["id"] == target["id"] or not source["series"] or source["series"] != target["series"]:
             raise LiveError(errors.INVALID, "Questions can be carried only between events of one series.")
 
-        async def work(conn: aiosqlite.Connection) -> Result:
+        async def work(conn: InThread) -> Result:
             news: list[News] = []
             carried = []
             for question in await record_store.carried_questions(conn, source["id"], target["id"]):

@@ -2,18 +2,16 @@
 
 from collections.abc import Awaitable, Callable
 
-import aiosqlite
-
 from live.domain import errors
 from live.domain.changes import News
 from live.domain.errors import LiveError
 from live.domain.model import EventState
-from live.store import Database
+from live.store import Database, InThread
 from live.store import events as event_store
 from live.store import participants as participant_store
 
 Outcome = tuple[dict, list[News]]
-Work = Callable[[aiosqlite.Connection], Awaitable[Outcome]]
+Work = Callable[[InThread], Awaitable[Outcome]]
 Publish = Callable[[list[News]], None]
 
 
@@ -34,7 +32,7 @@ class Service:
         return result
 
 
-async def open_event(conn: aiosqlite.Connection, event_id: int) -> dict:
+async def open_event(conn: InThread, event_id: int) -> dict:
     """The event, if it still takes changes; a closed event is read-only."""
     event = await event_store.get_event(conn, event_id)
     if event is None:
@@ -45,7 +43,7 @@ async def open_event(conn: aiosqlite.Connection, event_id: int) -> dict:
 
 
 async def once(
-    conn: aiosqlite.Connection,
+    conn: InThread,
     participant_id: int,
     op_id: str | None,
     apply: Callable[[], Awaitable[Outcome]],

@@ -1,5 +1,5 @@
 """The only code that touches the database."""
 
-from live.store.db import Database
+from live.store.db import Database, InThread
 
-__all__ = ["Database"]
+__all__ = ["Database", "InThread"]

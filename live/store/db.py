@@ -1,4 +1,6 @@
-"""SQLite through aiosqlite: one writer connection running units of work, one reader connection."""
+"""SQLite through aiosqlite: one writer connection running batches of units of work, one reader.
+
+Each batch and each read is one trip to its connection's thread (see `InThread`)."""
 
 import asyncio
 import logging
@@ -10,7 +12,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
-from aiosqlite.context import contextmanager
 
 from live.store.migrations import MIGRATIONS
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-Work = Callable[[aiosqlite.Connection], Awaitable[T]]
+Work = Callable[["InThread"], Awaitable[T]]
 
 BUSY_TIMEOUT_MS = 5000
 #: Attempts at BEGIN IMMEDIATE after SQLite's own busy wait gave up (another worker held the write
@@ -29,7 +30,7 @@ MAX_BATCH = 256
 
 
 class _Fetched:
-    """A statement's rows, row count and last row id, all read in one trip to the thread."""
+    """A statement's rows, row count and last row id, all read before the statement returns."""
 
     __slots__ = ("_rows", "rowcount", "lastrowid")
 
@@ -46,54 +47,114 @@ class _Fetched:
         return rows
 
 
-def _run(conn: sqlite3.Connection, sql: str, parameters: Any) -> _Fetched:
-    cursor = conn.execute(sql, parameters)
-    try:
-        return _Fetched(cursor.fetchall(), cursor.rowcount, cursor.lastrowid)
-    finally:
-        cursor.close()
+class _Ready:
+    """An awaitable (and async context manager) whose value is already there: awaiting it never
+    suspends, so a unit of work made only of such awaits runs to its end in one `send`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self):
+        return self.value
+        yield  # a generator that finishes at once
+
+    async def __aenter__(self) -> Any:
+        return self.value
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
-def _run_each(conn: sqlite3.Connection, statements: tuple[str, ...]) -> None:
-    for sql in statements:
-        conn.execute(sql)
+class InThread:
+    """What a unit of work is given: the SQLite connection, inside the thread that owns it.
 
-
-class _Connection(aiosqlite.Connection):
-    """aiosqlite's connection, where a statement and its results cost one trip to its thread.
-
-    Stock `execute` takes three (execute, fetch, close cursor); at thousands of statements a
-    second the trips, not SQLite, are the cost. The store only uses fetchone, fetchall, rowcount
-    and lastrowid, and every query it runs is small.
+    The store's functions are written `await conn.execute(...)`; here each statement runs on the
+    spot, so a whole batch of units (or a whole read) costs one trip to the thread instead of one
+    per statement, and the event loop never waits on SQLite. The store only uses `execute`, then
+    fetchone, fetchall, rowcount and lastrowid, and every query it runs is small.
     """
 
-    @contextmanager
-    async def execute(self, sql: str, parameters: Any = None) -> _Fetched:
-        return await self._execute(_run, self._conn, sql, () if parameters is None else parameters)
+    __slots__ = ("_conn",)
 
-    async def execute_each(self, *statements: str) -> None:
-        """Run several statements without parameters in one trip."""
-        await self._execute(_run_each, self._conn, statements)
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Any = ()) -> _Ready:
+        cursor = self._conn.execute(sql, parameters)
+        try:
+            return _Ready(_Fetched(cursor.fetchall(), cursor.rowcount, cursor.lastrowid))
+        finally:
+            cursor.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
 
 
-async def _connect(path: Path) -> _Connection:
-    conn = await _Connection(lambda: sqlite3.connect(path, isolation_level=None), 64)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute_each(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON")
-    return conn
+def _complete(work: Work[T], conn: InThread) -> T:
+    """Run a unit of work to its end without an event loop: it may await only the database."""
+    steps = work(conn).__await__()
+    try:
+        steps.send(None)
+    except StopIteration as done:
+        return done.value
+    steps.close()
+    raise RuntimeError("a unit of work awaited something other than the database")
 
 
-async def _begin(conn: _Connection) -> None:
-    """Take the write lock and open the first unit's savepoint, retrying on SQLITE_BUSY."""
+def _begin(conn: sqlite3.Connection) -> None:
+    """Take the write lock, retrying on SQLITE_BUSY; nothing has run yet, so a retry is safe."""
     for attempt in range(BUSY_RETRIES + 1):
         try:
-            await conn.execute_each("BEGIN IMMEDIATE", "SAVEPOINT unit")
+            conn.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
             busy = exc.sqlite_errorcode == sqlite3.SQLITE_BUSY and not conn.in_transaction
             if not busy or attempt == BUSY_RETRIES:
                 raise
             log.warning("database busy: another process holds the write lock; retrying")
+
+
+def _commit_batch(conn: sqlite3.Connection, batch: list["_Unit"]) -> None:
+    """In the writer's thread: the batch in one transaction, each unit in its own savepoint."""
+    view = InThread(conn)
+    try:
+        _begin(conn)
+        for unit in batch:
+            conn.execute("SAVEPOINT unit")
+            try:
+                unit.result = _complete(unit.work, view)
+            except Exception as exc:
+                unit.error = exc
+                conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        for unit in batch:
+            unit.error = exc
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if not isinstance(exc, Exception):
+            raise
+
+
+def _read(conn: sqlite3.Connection, work: Work[T]) -> T:
+    """In the reader's thread: the whole read in one transaction, so it sees one state."""
+    conn.execute("BEGIN")
+    try:
+        return _complete(work, InThread(conn))
+    finally:
+        conn.execute("COMMIT")
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=64)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
 
 
 def _new_future() -> asyncio.Future:
@@ -116,11 +177,10 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._writer: _Connection | None = None
-        self._reader: _Connection | None = None
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._queue: deque[_Unit] = deque()
         self._writing: asyncio.Task | None = None
-        self._read_lock = asyncio.Lock()
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,7 +218,7 @@ class Database:
         Units queued while a batch is in flight share the next transaction, each inside its own
         savepoint: a unit that raises is undone alone and its caller gets the exception. The
         `then` callbacks run after the commit, in queue order, before the next batch begins, so
-        whatever they publish leaves in commit order.
+        whatever they publish leaves in commit order. A unit may await only the database.
         """
         assert self._writer is not None, "database is not open"
         unit = _Unit(work, then)
@@ -185,37 +245,18 @@ class Database:
             self._writing = None
 
     async def _commit(self, batch: list[_Unit]) -> None:
-        """Run the batch in one transaction; on a failure outside a unit, every unit fails."""
+        """Run the batch in one transaction, in one trip to the writer's thread; on a failure
+        outside a unit, every unit fails."""
         conn = self._writer
         assert conn is not None
-        try:
-            await _begin(conn)
-            for number, unit in enumerate(batch):
-                if number:
-                    await conn.execute_each("RELEASE unit", "SAVEPOINT unit")
-                try:
-                    unit.result = await unit.work(conn)
-                except Exception as exc:
-                    unit.error = exc
-                    await conn.execute("ROLLBACK TO unit")
-            await conn.execute_each("RELEASE unit", "COMMIT")
-        except BaseException as exc:
-            for unit in batch:
-                unit.error = exc
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            if not isinstance(exc, Exception):
-                raise
+        await conn._execute(_commit_batch, conn._conn, batch)
 
     async def read(self, work: Work[T]) -> T:
-        """Run reads in one transaction so they see a single consistent state."""
-        assert self._reader is not None, "database is not open"
-        async with self._read_lock:
-            await self._reader.execute("BEGIN")
-            try:
-                return await work(self._reader)
-            finally:
-                await self._reader.execute("COMMIT")
+        """Run reads in one transaction so they see a single consistent state; the reader's
+        thread runs one whole read at a time, so reads never interleave."""
+        conn = self._reader
+        assert conn is not None, "database is not open"
+        return await conn._execute(_read, conn._conn, work)
 
 
 def _settle(unit: _Unit) -> None:

@@ -2,7 +2,8 @@
 
 import time
 
-import aiosqlite
+from live.store.db import InThread
+
 
 EVENT_COLUMNS = (
     "id, code, title, description, stream_url, state, seq, demo, created_at, "
@@ -10,13 +11,13 @@ EVENT_COLUMNS = (
 )
 
 
-async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
+async def get_meta(conn: InThread, key: str) -> str | None:
     async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
         row = await cur.fetchone()
     return None if row is None else row["value"]
 
 
-async def set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
+async def set_meta(conn: InThread, key: str, value: str) -> None:
     await conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -25,7 +26,7 @@ async def set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
 
 
 async def insert_event(
-    conn: aiosqlite.Connection,
+    conn: InThread,
     *,
     code: str,
     title: str,
@@ -55,24 +56,24 @@ async def insert_event(
         return dict(await cur.fetchone())
 
 
-async def code_exists(conn: aiosqlite.Connection, code: str) -> bool:
+async def code_exists(conn: InThread, code: str) -> bool:
     async with conn.execute("SELECT 1 FROM events WHERE code = ?", (code,)) as cur:
         return await cur.fetchone() is not None
 
 
-async def get_event_by_code(conn: aiosqlite.Connection, code: str) -> dict | None:
+async def get_event_by_code(conn: InThread, code: str) -> dict | None:
     async with conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE code = ?", (code,)) as cur:
         row = await cur.fetchone()
     return None if row is None else dict(row)
 
 
-async def get_event(conn: aiosqlite.Connection, event_id: int) -> dict | None:
+async def get_event(conn: InThread, event_id: int) -> dict | None:
     async with conn.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)) as cur:
         row = await cur.fetchone()
     return None if row is None else dict(row)
 
 
-async def get_demo_event(conn: aiosqlite.Connection) -> dict | None:
+async def get_demo_event(conn: InThread) -> dict | None:
     async with conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE demo = 1 ORDER BY id LIMIT 1"
     ) as cur:
@@ -80,12 +81,12 @@ async def get_demo_event(conn: aiosqlite.Connection) -> dict | None:
     return None if row is None else dict(row)
 
 
-async def list_events(conn: aiosqlite.Connection) -> list[dict]:
+async def list_events(conn: InThread) -> list[dict]:
     async with conn.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id") as cur:
         return [dict(row) for row in await cur.fetchall()]
 
 
-async def update_event(conn: aiosqlite.Connection, event_id: int, fields: dict) -> None:
+async def update_event(conn: InThread, event_id: int, fields: dict) -> None:
     allowed = {
         "title", "description", "stream_url", "state",
         "moderation_mode", "blocked_terms", "disabled_filters", "focus_question_id",
@@ -100,7 +101,7 @@ async def update_event(conn: aiosqlite.Connection, event_id: int, fields: dict) 
     )
 
 
-async def next_seq(conn: aiosqlite.Connection, event_id: int) -> int:
+async def next_seq(conn: InThread, event_id: int) -> int:
     """Advance the event's sequence inside the caller's transaction and return the new value."""
     async with conn.execute(
         "UPDATE events SET seq = seq + 1 WHERE id = ? RETURNING seq", (event_id,)
@@ -109,7 +110,7 @@ async def next_seq(conn: aiosqlite.Connection, event_id: int) -> int:
     return seq
 
 
-async def moderator_secret_hash(conn: aiosqlite.Connection, event_id: int) -> str:
+async def moderator_secret_hash(conn: InThread, event_id: int) -> str:
     async with conn.execute(
         "SELECT moderator_secret_hash FROM events WHERE id = ?", (event_id,)
     ) as cur:
@@ -118,14 +119,14 @@ async def moderator_secret_hash(conn: aiosqlite.Connection, event_id: int) -> st
 
 
 async def set_moderator_secret_hash(
-    conn: aiosqlite.Connection, event_id: int, stored: str
+    conn: InThread, event_id: int, stored: str
 ) -> None:
     await conn.execute(
         "UPDATE events SET moderator_secret_hash = ? WHERE id = ?", (stored, event_id)
     )
 
 
-async def screen_token_hash(conn: aiosqlite.Connection, event_id: int) -> str:
+async def screen_token_hash(conn: InThread, event_id: int) -> str:
     async with conn.execute(
         "SELECT screen_token_hash FROM events WHERE id = ?", (event_id,)
     ) as cur:
@@ -133,7 +134,7 @@ async def screen_token_hash(conn: aiosqlite.Connection, event_id: int) -> str:
     return stored
 
 
-async def current_seq(conn: aiosqlite.Connection, event_id: int) -> int:
+async def current_seq(conn: InThread, event_id: int) -> int:
     async with conn.execute("SELECT seq FROM events WHERE id = ?", (event_id,)) as cur:
         (seq,) = await cur.fetchone()
     return seq

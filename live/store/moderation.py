@@ -3,13 +3,14 @@
 import json
 import time
 
-import aiosqlite
+from live.store.db import InThread
+
 
 SESSION_COLUMNS = "id, event_id, pseudonym, created_at, revoked_at"
 
 
 async def insert_session(
-    conn: aiosqlite.Connection, event_id: int, token_hash: str, pseudonym: str
+    conn: InThread, event_id: int, token_hash: str, pseudonym: str
 ) -> dict:
     async with conn.execute(
         "INSERT INTO moderator_sessions (event_id, token_hash, pseudonym, created_at) "
@@ -20,7 +21,7 @@ async def insert_session(
 
 
 async def live_session_by_token(
-    conn: aiosqlite.Connection, event_id: int, token_hash: str
+    conn: InThread, event_id: int, token_hash: str
 ) -> dict | None:
     async with conn.execute(
         f"SELECT {SESSION_COLUMNS} FROM moderator_sessions "
@@ -31,7 +32,7 @@ async def live_session_by_token(
     return None if row is None else dict(row)
 
 
-async def live_session(conn: aiosqlite.Connection, session_id: int) -> dict | None:
+async def live_session(conn: InThread, session_id: int) -> dict | None:
     async with conn.execute(
         f"SELECT {SESSION_COLUMNS} FROM moderator_sessions WHERE id = ? AND revoked_at IS NULL",
         (session_id,),
@@ -40,7 +41,7 @@ async def live_session(conn: aiosqlite.Connection, session_id: int) -> dict | No
     return None if row is None else dict(row)
 
 
-async def sessions_of(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
+async def sessions_of(conn: InThread, event_id: int) -> list[dict]:
     async with conn.execute(
         f"SELECT {SESSION_COLUMNS} FROM moderator_sessions WHERE event_id = ? ORDER BY id",
         (event_id,),
@@ -48,7 +49,7 @@ async def sessions_of(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
         return [dict(row) for row in await cur.fetchall()]
 
 
-async def revoke_session(conn: aiosqlite.Connection, event_id: int, session_id: int) -> bool:
+async def revoke_session(conn: InThread, event_id: int, session_id: int) -> bool:
     cur = await conn.execute(
         "UPDATE moderator_sessions SET revoked_at = ? "
         "WHERE id = ? AND event_id = ? AND revoked_at IS NULL",
@@ -57,7 +58,7 @@ async def revoke_session(conn: aiosqlite.Connection, event_id: int, session_id: 
     return cur.rowcount == 1
 
 
-async def revoked_among(conn: aiosqlite.Connection, session_ids: list[int]) -> set[int]:
+async def revoked_among(conn: InThread, session_ids: list[int]) -> set[int]:
     """Which of these sessions may no longer act (revoked, or never existed)."""
     if not session_ids:
         return set()
@@ -71,7 +72,7 @@ async def revoked_among(conn: aiosqlite.Connection, session_ids: list[int]) -> s
 
 
 async def append_log(
-    conn: aiosqlite.Connection,
+    conn: InThread,
     *,
     event_id: int,
     moderator: str,
@@ -96,7 +97,7 @@ async def append_log(
         return dict(await cur.fetchone())
 
 
-async def log_of(conn: aiosqlite.Connection, event_id: int, limit: int) -> list[dict]:
+async def log_of(conn: InThread, event_id: int, limit: int) -> list[dict]:
     """The latest entries of the event's log, newest first."""
     async with conn.execute(
         "SELECT * FROM moderation_log WHERE event_id = ? ORDER BY id DESC LIMIT ?",
@@ -105,14 +106,14 @@ async def log_of(conn: aiosqlite.Connection, event_id: int, limit: int) -> list[
         return [dict(row) for row in await cur.fetchall()]
 
 
-async def status_counts(conn: aiosqlite.Connection, event_id: int) -> dict[str, int]:
+async def status_counts(conn: InThread, event_id: int) -> dict[str, int]:
     async with conn.execute(
         "SELECT status, count(*) FROM questions WHERE event_id = ? GROUP BY status", (event_id,)
     ) as cur:
         return {row[0]: row[1] for row in await cur.fetchall()}
 
 
-async def decision_delays(conn: aiosqlite.Connection, event_id: int) -> list[float]:
+async def decision_delays(conn: InThread, event_id: int) -> list[float]:
     """Seconds from asking to the first approve or reject, for every question that was decided."""
     async with conn.execute(
         "SELECT decided_at - created_at FROM questions "
@@ -122,7 +123,7 @@ async def decision_delays(conn: aiosqlite.Connection, event_id: int) -> list[flo
         return [row[0] for row in await cur.fetchall()]
 
 
-async def withheld(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
+async def withheld(conn: InThread, event_id: int) -> list[dict]:
     async with conn.execute(
         "SELECT id, text, reason, created_at, decided_at FROM questions "
         "WHERE event_id = ? AND status = 'rejected' ORDER BY id",

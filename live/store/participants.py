@@ -3,13 +3,14 @@
 import json
 import time
 
-import aiosqlite
+from live.store.db import InThread
+
 
 PARTICIPANT_COLUMNS = "id, event_id, name, attendance, created_at, muted"
 
 
 async def insert_participant(
-    conn: aiosqlite.Connection, *, event_id: int, token_hash: str, name: str | None, attendance: str
+    conn: InThread, *, event_id: int, token_hash: str, name: str | None, attendance: str
 ) -> dict:
     async with conn.execute(
         "INSERT INTO participants (event_id, token_hash, name, attendance, created_at) "
@@ -20,7 +21,7 @@ async def insert_participant(
 
 
 async def participant_by_token(
-    conn: aiosqlite.Connection, event_id: int, token_hash: str
+    conn: InThread, event_id: int, token_hash: str
 ) -> dict | None:
     async with conn.execute(
         f"SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE event_id = ? AND token_hash = ?",
@@ -30,7 +31,7 @@ async def participant_by_token(
     return None if row is None else dict(row)
 
 
-async def get_participant(conn: aiosqlite.Connection, participant_id: int) -> dict | None:
+async def get_participant(conn: InThread, participant_id: int) -> dict | None:
     async with conn.execute(
         f"SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = ?", (participant_id,)
     ) as cur:
@@ -39,7 +40,7 @@ async def get_participant(conn: aiosqlite.Connection, participant_id: int) -> di
 
 
 async def update_participant(
-    conn: aiosqlite.Connection, participant_id: int, *, name: str | None, attendance: str
+    conn: InThread, participant_id: int, *, name: str | None, attendance: str
 ) -> None:
     await conn.execute(
         "UPDATE participants SET name = ?, attendance = ? WHERE id = ?",
@@ -47,7 +48,7 @@ async def update_participant(
     )
 
 
-async def get_operation(conn: aiosqlite.Connection, participant_id: int, op_id: str) -> dict | None:
+async def get_operation(conn: InThread, participant_id: int, op_id: str) -> dict | None:
     async with conn.execute(
         "SELECT result FROM operations WHERE participant_id = ? AND op_id = ?",
         (participant_id, op_id),
@@ -57,7 +58,7 @@ async def get_operation(conn: aiosqlite.Connection, participant_id: int, op_id: 
 
 
 async def put_operation(
-    conn: aiosqlite.Connection, participant_id: int, op_id: str, result: dict
+    conn: InThread, participant_id: int, op_id: str, result: dict
 ) -> None:
     await conn.execute(
         "INSERT INTO operations (participant_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
@@ -65,13 +66,13 @@ async def put_operation(
     )
 
 
-async def set_muted(conn: aiosqlite.Connection, participant_id: int, muted: bool) -> None:
+async def set_muted(conn: InThread, participant_id: int, muted: bool) -> None:
     await conn.execute(
         "UPDATE participants SET muted = ? WHERE id = ?", (int(muted), participant_id)
     )
 
 
-async def with_history(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
+async def with_history(conn: InThread, event_id: int) -> list[dict]:
     """Every participant of the event who asked, with how many questions they have asked."""
     async with conn.execute(
         "SELECT p.id, p.event_id, p.name, p.attendance, p.created_at, p.muted, "
@@ -83,7 +84,7 @@ async def with_history(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
         return [dict(row) for row in await cur.fetchall()]
 
 
-async def one_with_history(conn: aiosqlite.Connection, participant_id: int) -> dict:
+async def one_with_history(conn: InThread, participant_id: int) -> dict:
     async with conn.execute(
         f"SELECT {PARTICIPANT_COLUMNS}, "
         "(SELECT count(*) FROM questions q WHERE q.participant_id = participants.id) AS asked "

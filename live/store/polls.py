@@ -1,9 +1,11 @@
 """Queries on polls and their responses; tallies are always computed from the response rows."""
 
 import json
+import sqlite3
 import time
 
-import aiosqlite
+from live.store.db import InThread
+
 
 POLL_COLUMNS = (
     "id, event_id, kind, question, options, settings, audience, visibility, state, "
@@ -11,7 +13,7 @@ POLL_COLUMNS = (
 )
 
 
-def _poll(row: aiosqlite.Row) -> dict:
+def _poll(row: sqlite3.Row) -> dict:
     poll = dict(row)
     poll["options"] = json.loads(poll["options"])
     poll["settings"] = json.loads(poll["settings"])
@@ -19,7 +21,7 @@ def _poll(row: aiosqlite.Row) -> dict:
 
 
 async def insert_poll(
-    conn: aiosqlite.Connection,
+    conn: InThread,
     *,
     event_id: int,
     kind: str,
@@ -46,14 +48,14 @@ async def insert_poll(
         return _poll(await cur.fetchone())
 
 
-async def get_poll(conn: aiosqlite.Connection, poll_id: int) -> dict | None:
+async def get_poll(conn: InThread, poll_id: int) -> dict | None:
     async with conn.execute(f"SELECT {POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,)) as cur:
         row = await cur.fetchone()
     return None if row is None else _poll(row)
 
 
 async def polls_of_event(
-    conn: aiosqlite.Connection, event_id: int, include_drafts: bool
+    conn: InThread, event_id: int, include_drafts: bool
 ) -> list[dict]:
     where = "" if include_drafts else " AND state != 'draft'"
     async with conn.execute(
@@ -62,7 +64,7 @@ async def polls_of_event(
         return [_poll(row) for row in await cur.fetchall()]
 
 
-async def set_state(conn: aiosqlite.Connection, poll_id: int, state: str) -> None:
+async def set_state(conn: InThread, poll_id: int, state: str) -> None:
     stamp = "opened_at" if state == "open" else "closed_at"
     await conn.execute(
         f"UPDATE polls SET state = ?, {stamp} = ? WHERE id = ?", (state, time.time(), poll_id)
@@ -70,7 +72,7 @@ async def set_state(conn: aiosqlite.Connection, poll_id: int, state: str) -> Non
 
 
 async def put_response(
-    conn: aiosqlite.Connection,
+    conn: InThread,
     *,
     poll_id: int,
     participant_id: int,
@@ -91,7 +93,7 @@ async def put_response(
     )
 
 
-async def counted_responses(conn: aiosqlite.Connection, poll_id: int) -> list[tuple[str, object]]:
+async def counted_responses(conn: InThread, poll_id: int) -> list[tuple[str, object]]:
     """(attendance, answer) of every response that counts, oldest change first."""
     async with conn.execute(
         "SELECT attendance, answer FROM poll_responses WHERE poll_id = ? AND counted = 1 "
@@ -102,7 +104,7 @@ async def counted_responses(conn: aiosqlite.Connection, poll_id: int) -> list[tu
 
 
 async def answers_of(
-    conn: aiosqlite.Connection, participant_id: int, event_id: int
+    conn: InThread, participant_id: int, event_id: int
 ) -> dict[int, dict]:
     async with conn.execute(
         "SELECT r.poll_id, r.answer, r.counted FROM poll_responses r "

@@ -3,7 +3,8 @@
 import json
 import time
 
-import aiosqlite
+from live.store.db import InThread
+
 
 QUESTION_COLUMNS = (
     "id, event_id, participant_id, text, author_name, attendance, status, votes, created_at, seq, "
@@ -22,7 +23,7 @@ UPDATABLE = frozenset(
 
 
 async def insert_question(
-    conn: aiosqlite.Connection,
+    conn: InThread,
     *,
     event_id: int,
     participant_id: int,
@@ -48,7 +49,7 @@ async def insert_question(
     return await get_question(conn, cur.lastrowid)
 
 
-async def get_question(conn: aiosqlite.Connection, question_id: int) -> dict | None:
+async def get_question(conn: InThread, question_id: int) -> dict | None:
     async with conn.execute(
         f"SELECT {QUESTION_COLUMNS} FROM questions WHERE id = ?", (question_id,)
     ) as cur:
@@ -56,7 +57,7 @@ async def get_question(conn: aiosqlite.Connection, question_id: int) -> dict | N
     return None if row is None else dict(row)
 
 
-async def update_question(conn: aiosqlite.Connection, question_id: int, fields: dict) -> dict:
+async def update_question(conn: InThread, question_id: int, fields: dict) -> dict:
     """Change a question and advance its version, so moderators acting on what they saw conflict."""
     assert set(fields) <= UPDATABLE, f"not updatable: {set(fields) - UPDATABLE}"
     assignments = "".join(f"{name} = ?, " for name in fields)
@@ -67,7 +68,7 @@ async def update_question(conn: aiosqlite.Connection, question_id: int, fields: 
     return await get_question(conn, question_id)
 
 
-async def merged_into(conn: aiosqlite.Connection, question_id: int) -> list[int]:
+async def merged_into(conn: InThread, question_id: int) -> list[int]:
     async with conn.execute(
         "SELECT id FROM questions WHERE merged_into = ? ORDER BY id", (question_id,)
     ) as cur:
@@ -75,7 +76,7 @@ async def merged_into(conn: aiosqlite.Connection, question_id: int) -> list[int]
 
 
 async def visible_texts(
-    conn: aiosqlite.Connection, event_id: int, statuses: frozenset[str]
+    conn: InThread, event_id: int, statuses: frozenset[str]
 ) -> list[tuple[int, str]]:
     marks = ", ".join("?" for _ in statuses)
     async with conn.execute(
@@ -85,7 +86,7 @@ async def visible_texts(
         return [(row[0], row[1]) for row in await cur.fetchall()]
 
 
-async def questions_of_event(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
+async def questions_of_event(conn: InThread, event_id: int) -> list[dict]:
     async with conn.execute(
         f"SELECT {QUESTION_COLUMNS} FROM questions WHERE event_id = ? ORDER BY id", (event_id,)
     ) as cur:
@@ -93,7 +94,7 @@ async def questions_of_event(conn: aiosqlite.Connection, event_id: int) -> list[
 
 
 async def questions_with_status(
-    conn: aiosqlite.Connection, event_id: int, statuses: frozenset[str]
+    conn: InThread, event_id: int, statuses: frozenset[str]
 ) -> list[dict]:
     marks = ", ".join("?" for _ in statuses)
     async with conn.execute(
@@ -104,7 +105,7 @@ async def questions_with_status(
         return [dict(row) for row in await cur.fetchall()]
 
 
-async def questions_of(conn: aiosqlite.Connection, participant_id: int) -> list[dict]:
+async def questions_of(conn: InThread, participant_id: int) -> list[dict]:
     async with conn.execute(
         f"SELECT {QUESTION_COLUMNS} FROM questions WHERE participant_id = ? ORDER BY id",
         (participant_id,),
@@ -112,7 +113,7 @@ async def questions_of(conn: aiosqlite.Connection, participant_id: int) -> list[
         return [dict(row) for row in await cur.fetchall()]
 
 
-async def count_recent(conn: aiosqlite.Connection, participant_id: int, since: float) -> int:
+async def count_recent(conn: InThread, participant_id: int, since: float) -> int:
     async with conn.execute(
         "SELECT count(*) FROM questions WHERE participant_id = ? AND created_at >= ?",
         (participant_id, since),
@@ -121,7 +122,7 @@ async def count_recent(conn: aiosqlite.Connection, participant_id: int, since: f
     return count
 
 
-async def add_vote(conn: aiosqlite.Connection, question_id: int, participant_id: int) -> bool:
+async def add_vote(conn: InThread, question_id: int, participant_id: int) -> bool:
     """Insert the vote row; False when it was already there."""
     cur = await conn.execute(
         "INSERT INTO votes (question_id, participant_id, created_at) VALUES (?, ?, ?) "
@@ -131,7 +132,7 @@ async def add_vote(conn: aiosqlite.Connection, question_id: int, participant_id:
     return cur.rowcount == 1
 
 
-async def remove_vote(conn: aiosqlite.Connection, question_id: int, participant_id: int) -> bool:
+async def remove_vote(conn: InThread, question_id: int, participant_id: int) -> bool:
     """Delete the votes on the question and on those merged into it; False when there were none."""
     cur = await conn.execute(
         "DELETE FROM votes WHERE participant_id = ? AND (question_id = ? OR question_id IN "
@@ -141,7 +142,7 @@ async def remove_vote(conn: aiosqlite.Connection, question_id: int, participant_
     return cur.rowcount >= 1
 
 
-async def recount(conn: aiosqlite.Connection, question_id: int) -> int:
+async def recount(conn: InThread, question_id: int) -> int:
     """Derive the count from the rows: distinct voters on it and on questions merged into it.
 
     A person who voted for both counts once; the author never counts for their own question.
@@ -156,7 +157,7 @@ async def recount(conn: aiosqlite.Connection, question_id: int) -> int:
     return votes
 
 
-async def votes_of(conn: aiosqlite.Connection, participant_id: int, event_id: int) -> list[int]:
+async def votes_of(conn: InThread, participant_id: int, event_id: int) -> list[int]:
     async with conn.execute(
         "SELECT DISTINCT coalesce(q.merged_into, q.id) AS counted FROM votes v "
         "JOIN questions q ON q.id = v.question_id "

@@ -2,17 +2,16 @@
 
 import time
 
-import aiosqlite
-
+from live.store.db import InThread
 from live.store.events import EVENT_COLUMNS
 from live.store.questions import QUESTION_COLUMNS
 
 
-async def set_series(conn: aiosqlite.Connection, event_id: int, series: str | None) -> None:
+async def set_series(conn: InThread, event_id: int, series: str | None) -> None:
     await conn.execute("UPDATE events SET series = ? WHERE id = ?", (series, event_id))
 
 
-async def events_of_series(conn: aiosqlite.Connection, series: str) -> list[dict]:
+async def events_of_series(conn: InThread, series: str) -> list[dict]:
     async with conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE series = ? ORDER BY created_at, id", (series,)
     ) as cur:
@@ -20,7 +19,7 @@ async def events_of_series(conn: aiosqlite.Connection, series: str) -> list[dict
 
 
 async def carried_questions(
-    conn: aiosqlite.Connection, from_event: int, to_event: int
+    conn: InThread, from_event: int, to_event: int
 ) -> list[dict]:
     """Published questions still open in one event and not yet carried into the other."""
     async with conn.execute(
@@ -34,7 +33,7 @@ async def carried_questions(
 
 
 async def insert_carried(
-    conn: aiosqlite.Connection, question: dict, to_event: int, participant_id: int, seq: int
+    conn: InThread, question: dict, to_event: int, participant_id: int, seq: int
 ) -> int:
     """A copy in the next event that remembers its origin and the votes it had there."""
     cur = await conn.execute(
@@ -50,7 +49,7 @@ async def insert_carried(
     return cur.lastrowid
 
 
-async def published_questions(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
+async def published_questions(conn: InThread, event_id: int) -> list[dict]:
     """Every question that reached the audience, for the public record."""
     async with conn.execute(
         f"SELECT {QUESTION_COLUMNS}, (SELECT e.code FROM questions c JOIN events e "
@@ -61,7 +60,7 @@ async def published_questions(conn: aiosqlite.Connection, event_id: int) -> list
         return [dict(row) for row in await cur.fetchall()]
 
 
-async def balance(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
+async def balance(conn: InThread, event_id: int) -> list[dict]:
     """Per attendance: questions asked, published, put on screen and answered; votes; poll answers."""
     async with conn.execute(
         "WITH q AS (SELECT * FROM questions WHERE event_id = ?1), "
@@ -87,7 +86,7 @@ async def balance(conn: aiosqlite.Connection, event_id: int) -> list[dict]:
         return [dict(row) for row in await cur.fetchall()]
 
 
-async def set_receipt_address(conn: aiosqlite.Connection, participant_id: int, email: str) -> None:
+async def set_receipt_address(conn: InThread, participant_id: int, email: str) -> None:
     await conn.execute(
         "INSERT INTO receipt_addresses (participant_id, email, created_at) VALUES (?, ?, ?) "
         "ON CONFLICT (participant_id) DO UPDATE SET email = excluded.email",
@@ -95,14 +94,14 @@ async def set_receipt_address(conn: aiosqlite.Connection, participant_id: int, e
     )
 
 
-async def delete_receipt_address(conn: aiosqlite.Connection, participant_id: int) -> bool:
+async def delete_receipt_address(conn: InThread, participant_id: int) -> bool:
     cur = await conn.execute(
         "DELETE FROM receipt_addresses WHERE participant_id = ?", (participant_id,)
     )
     return cur.rowcount == 1
 
 
-async def receipt_address(conn: aiosqlite.Connection, participant_id: int) -> str | None:
+async def receipt_address(conn: InThread, participant_id: int) -> str | None:
     async with conn.execute(
         "SELECT email FROM receipt_addresses WHERE participant_id = ?", (participant_id,)
     ) as cur:
@@ -110,7 +109,7 @@ async def receipt_address(conn: aiosqlite.Connection, participant_id: int) -> st
     return None if row is None else row[0]
 
 
-async def receipt_addresses_for(conn: aiosqlite.Connection, question_id: int) -> list[str]:
+async def receipt_addresses_for(conn: InThread, question_id: int) -> list[str]:
     """Addresses of the question's author and of those whose questions were merged into it."""
     async with conn.execute(
         "SELECT DISTINCT a.email FROM questions q JOIN receipt_addresses a "
@@ -121,7 +120,7 @@ async def receipt_addresses_for(conn: aiosqlite.Connection, question_id: int) ->
         return [row[0] for row in await cur.fetchall()]
 
 
-async def participant_counts(conn: aiosqlite.Connection, event_id: int) -> dict[str, int]:
+async def participant_counts(conn: InThread, event_id: int) -> dict[str, int]:
     """How many joined the event from the room and online."""
     async with conn.execute(
         "SELECT attendance, count(*) AS n FROM participants WHERE event_id = ? GROUP BY attendance",
