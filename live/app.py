@@ -53,6 +53,9 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
         client_manager=broadcast.manager(settings.redis_url, logging.getLogger("live.redis")),
         cors_allowed_origins=[*origins, settings.base_url()] if origins else None,
         max_http_buffer_size=MAX_SOCKET_MESSAGE,
+        # A socket's commands run one after another in its own connection's task rather than in
+        # a new task each: no per-message task, and each client's acks come back in order.
+        async_handlers=False,
         logger=False,
         engineio_logger=False,
     )
@@ -187,14 +190,10 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
             for socket in sockets
             if not (socket.closing or socket.closed)
         ]
-        if closing:
+        if closing:  # a direct socket's close also ends its connection, after the close packet
             _, stuck = await asyncio.wait(closing, timeout=SOCKET_CLOSE_TIMEOUT)
             for task in stuck:
                 task.cancel()
-        for socket in sockets:  # the close packet is out: end the connection, not just the session
-            transport = getattr(socket, "direct_transport", None)
-            if transport is not None:
-                transport.close()
         await sio.shutdown()
 
     app.cleanup_ctx.append(lifetime)

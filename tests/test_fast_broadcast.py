@@ -8,19 +8,21 @@ import socket
 import time
 
 import pytest
-from engineio import async_socket, base_socket
+from engineio import async_server as engineio_server
+from engineio import async_socket, base_server as engineio_base_server, base_socket
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import async_manager, async_pubsub_manager, async_server, base_manager, packet
 
 from bench.wsclient import open_client
 from live.app import SIO
-from live.transport import broadcast
+from live.transport import broadcast, direct
 from support import Client, Follower, joined, running_server
 
 #: sha256 (first 16 hex digits) of the source of every internal the direct path relies on, as in
 #: python-socketio 5.18.1 / python-engineio 4.15.1. If this test fails after an upgrade, re-read
-#: live/transport/broadcast.py against the new code before updating the pins and these digests.
+#: live/transport/broadcast.py and live/transport/direct.py against the new code before updating
+#: the pins and these digests.
 INTERNALS = {
     "socketio.AsyncManager.emit": (async_manager.AsyncManager.emit, "01ccd5b82b4f955e"),
     "socketio.BaseManager.get_participants": (
@@ -29,6 +31,9 @@ INTERNALS = {
         async_pubsub_manager.AsyncPubSubManager.emit, "6cc46e0ff9b6d7cf"),
     "socketio.AsyncPubSubManager._handle_emit": (
         async_pubsub_manager.AsyncPubSubManager._handle_emit, "4284671be955f644"),
+    "socketio.AsyncServer._handle_event": (
+        async_server.AsyncServer._handle_event, "65178105ef8b593d"),
+    "socketio.AsyncServer._send_packet": (async_server.AsyncServer._send_packet, "a00022b42c1c29e9"),
     "socketio.AsyncServer._send_eio_packet": (
         async_server.AsyncServer._send_eio_packet, "64cf72a2ab7d75b1"),
     "socketio.Packet.encode": (packet.Packet.encode, "513c45be75181da2"),
@@ -36,6 +41,22 @@ INTERNALS = {
     "engineio.AsyncSocket.send": (async_socket.AsyncSocket.send, "0437276ccba7ab09"),
     "engineio.AsyncSocket._websocket_handler": (
         async_socket.AsyncSocket._websocket_handler, "27f120df4d717a24"),
+    "engineio.AsyncSocket.receive": (async_socket.AsyncSocket.receive, "a91ae36ec2fb5340"),
+    "engineio.AsyncSocket.check_ping_timeout": (
+        async_socket.AsyncSocket.check_ping_timeout, "77616d5ca7809257"),
+    "engineio.AsyncSocket.close": (async_socket.AsyncSocket.close, "faa2e93902543244"),
+    "engineio.AsyncSocket.schedule_ping": (
+        async_socket.AsyncSocket.schedule_ping, "fe316639159cd70d"),
+    "engineio.AsyncSocket._send_ping": (async_socket.AsyncSocket._send_ping, "67db82a704ea49d0"),
+    "engineio.AsyncSocket._upgrade_websocket": (
+        async_socket.AsyncSocket._upgrade_websocket, "820b83efe96adb98"),
+    "engineio.AsyncSocket.handle_get_request": (
+        async_socket.AsyncSocket.handle_get_request, "05eaae9f0a60d9be"),
+    "engineio.AsyncServer._handle_connect": (
+        engineio_server.AsyncServer._handle_connect, "5bd7edc1d1ae115a"),
+    "engineio.AsyncServer._trigger_event": (
+        engineio_server.AsyncServer._trigger_event, "4a09b6e47eb66532"),
+    "engineio.BaseServer.on": (engineio_base_server.BaseServer.on, "7b5457b52dc7fd22"),
     "engineio.BaseSocket.__init__": (base_socket.BaseSocket.__init__, "8532b631a4dc815f"),
     "engineio.Packet.encode": (eio_packet.Packet.encode, "8f3d5d869711cbb8"),
     "engineio.aiohttp.WebSocket": (engineio_aiohttp.WebSocket, "96fbcb0d1f45694a"),
@@ -64,22 +85,22 @@ def test_redis_manager_delivers_locally_through_the_direct_path():
 
 
 def test_text_frame_lengths():
-    assert broadcast.text_frame("42") == b"\x81\x0242"
-    assert broadcast.text_frame("x" * 200)[:4] == b"\x81\x7e\x00\xc8"
-    assert broadcast.text_frame("x" * 70000)[:10] == b"\x81\x7f" + (70000).to_bytes(8, "big")
+    assert direct.frame("42") == b"\x81\x0242"
+    assert direct.frame("x" * 200)[:4] == b"\x81\x7e\x00\xc8"
+    assert direct.frame("x" * 70000)[:10] == b"\x81\x7f" + (70000).to_bytes(8, "big")
 
 
 def _frames(monkeypatch) -> list[int]:
     """Count frames built by the direct path (one per broadcast per server, not per socket)."""
     built = []
-    real = broadcast.text_frame
+    real = direct.frame
 
     def counting(text: str) -> bytes:
         if text.startswith('42["update",'):  # not the moderators' news
             built.append(len(text))
         return real(text)
 
-    monkeypatch.setattr(broadcast, "text_frame", counting)
+    monkeypatch.setattr(direct, "frame", counting)
     return built
 
 
@@ -135,7 +156,7 @@ async def test_a_socket_that_stops_reading_is_dropped(server, event):
             return getattr(self.real, name)
 
         def get_write_buffer_size(self):
-            return broadcast.SLOW_CONSUMER_BYTES + 1
+            return direct.SLOW_CONSUMER_BYTES + 1
 
     socket.direct_transport = Backlogged(socket.direct_transport)
     await asker.ask("Does a stuck phone slow the room down?")
@@ -169,7 +190,7 @@ async def test_broadcasts_cross_workers_through_redis_on_the_direct_path(
 
 async def test_a_client_that_stops_reading_is_dropped_at_the_named_limit(server, event, monkeypatch):
     """Real backpressure, a lowered limit: the stuck socket goes, the reading one gets everything."""
-    monkeypatch.setattr(broadcast, "SLOW_CONSUMER_BYTES", 16 * 1024)
+    monkeypatch.setattr(direct, "SLOW_CONSUMER_BYTES", 16 * 1024)
     reading = await Follower(server, event["code"]).connect()
     host, port = server.url.removeprefix("http://").split(":")
     stuck = await open_client(host, int(port), event["code"])

@@ -225,7 +225,7 @@ class Database:
         self._queue.append(unit)
         if self._writing is None:
             self._writing = asyncio.create_task(self._drain(), name="database writer")
-        return await asyncio.shield(unit.future)
+        return await unit.future
 
     async def _drain(self) -> None:
         """Commit batches until the queue is empty; the only task that uses the writer."""
@@ -260,19 +260,27 @@ class Database:
 
 
 def _settle(unit: _Unit) -> None:
-    """Hand the caller its result, through `then`, or its exception."""
+    """Run `then` and hand the caller its outcome, or its exception.
+
+    A caller that was cancelled meanwhile has no one to hand it to, but its unit was committed
+    all the same, so `then` (which publishes) still runs.
+    """
     if unit.error is not None:
         _fail(unit, unit.error)
         return
     try:
         outcome = unit.result if unit.then is None else unit.then(unit.result)
     except Exception as exc:
-        unit.future.set_exception(exc)
+        if not unit.future.done():
+            unit.future.set_exception(exc)
     else:
-        unit.future.set_result(outcome)
+        if not unit.future.done():
+            unit.future.set_result(outcome)
 
 
 def _fail(unit: _Unit, exc: BaseException) -> None:
+    if unit.future.done():
+        return
     if isinstance(exc, Exception):
         unit.future.set_exception(exc)
     else:

@@ -2,38 +2,35 @@
 
 python-socketio's stock `AsyncManager.emit` encodes once too, but then spends a task, a queue put
 and a writer wake-up per recipient; with thousands of sockets in a room that bookkeeping, not the
-wire format, is the cost. This path builds the WebSocket frame once and hands it to each socket's
-transport directly, and turns off permessage-deflate (our frames are too small to gain from it, and
-each deflate context costs ~100 KB per connection).
+wire format, is the cost. This path builds the WebSocket frame once and hands it to each settled
+websocket's transport directly (`live.transport.direct`, which also carries each socket's own
+acks and pings without tasks).
 
 It relies on internals of python-socketio 5.18.1 / python-engineio 4.15.1 (the manager's emit and
-`get_participants`, engineio's socket flags and queue, its aiohttp websocket driver).
-`tests/test_fast_broadcast.py` fails if those change; at run time, other versions fall back to the
-stock path. A socket that is not a settled websocket (long-polling, mid-upgrade, or with packets
-already queued) gets the packet through engineio's own queue, so its order is kept.
+`get_participants`, and those `direct` names). `tests/test_fast_broadcast.py` fails if those
+change; at run time, other versions fall back to the stock path. A socket that is not a settled
+websocket (long-polling, or mid-upgrade) gets the packet through engineio's own queue, so its
+order is kept.
 """
 
 import asyncio
 import importlib.metadata
 import logging
-import struct
 from collections.abc import Awaitable, Callable
 
 import socketio
+from engineio import async_socket
+from engineio import packet as eio_packet
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from aiohttp.web import WebSocketResponse
-from engineio import packet as eio_packet
-from engineio.async_drivers.aiohttp import WebSocket as EngineWebSocket
 from socketio import packet as sio_packet
+
+from live.transport import direct
 
 log = logging.getLogger(__name__)
 
 PINNED = {"python-socketio": "5.18.1", "python-engineio": "4.15.1"}
-#: Bytes a socket may leave unsent before it is dropped (Principle 4: a client that stops reading
-#: does not grow the server's memory; it reconnects and catches up with a snapshot).
-SLOW_CONSUMER_BYTES = 1 << 20
 #: Seconds between attempts to reach Redis after losing it: short, so clients converge soon after
 #: it returns (python-socketio's own back-off doubles up to a minute).
 REDIS_RETRY_INTERVAL = 0.25
@@ -45,37 +42,6 @@ RESYNC_EVENT = "resync"
 
 def pinned_versions_installed() -> bool:
     return all(importlib.metadata.version(name) == version for name, version in PINNED.items())
-
-
-def text_frame(text: str) -> bytes:
-    """One unmasked, final WebSocket text frame (RFC 6455 §5.2), as a server sends it."""
-    data = text.encode()
-    n = len(data)
-    if n < 126:
-        return bytes((0x81, n)) + data
-    if n < 65536:
-        return struct.pack("!BBH", 0x81, 126, n) + data
-    return struct.pack("!BBQ", 0x81, 127, n) + data
-
-
-class DirectWebSocket(EngineWebSocket):
-    """engineio's aiohttp websocket driver without permessage-deflate, its transport remembered
-    on the engineio socket it serves so broadcasts can be written to it directly."""
-
-    async def __call__(self, environ):
-        request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
-        await self._sock.prepare(request)
-        self.environ = environ
-        socket = getattr(self.handler, "__self__", None)
-        if socket is not None:
-            socket.direct_transport = request.transport
-        try:
-            await self.handler(self)
-        finally:
-            if socket is not None:
-                socket.direct_transport = None
-        return self._sock
 
 
 class DirectManager(socketio.AsyncManager):
@@ -102,7 +68,7 @@ class DirectManager(socketio.AsyncManager):
             return await super().emit(event, data[0] if len(data) == 1 else tuple(data),
                                       namespace, room=room, skip_sid=skip_sid, **kwargs)
         eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-        wire = text_frame(eio_pkt.encode())
+        wire = direct.frame(eio_pkt.encode())
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         sockets = self.server.eio.sockets
         queued = []
@@ -110,25 +76,13 @@ class DirectManager(socketio.AsyncManager):
             if sid in skip:
                 continue
             socket = sockets.get(eio_sid)
-            if socket is None:
+            if socket is None or socket.closing or socket.closed:
                 continue
             transport = getattr(socket, "direct_transport", None)
-            if (
-                transport is None
-                or not socket.upgraded
-                or socket.upgrading
-                or socket.closing
-                or socket.closed
-                or not socket.queue.empty()
-            ):
+            if transport is None:
                 queued.append(eio_sid)
-            elif transport.is_closing():
-                continue
-            elif transport.get_write_buffer_size() > SLOW_CONSUMER_BYTES:
-                log.warning("dropping a socket that stopped reading (%s)", eio_sid)
-                transport.abort()
             else:
-                transport.write(wire)
+                direct.write(transport, wire)
         if queued:
             await asyncio.gather(*(self.server._send_eio_packet(s, eio_pkt) for s in queued))
 
@@ -222,12 +176,24 @@ def redis_status(manager: socketio.AsyncManager) -> str:
 
 
 def install(sio: socketio.AsyncServer) -> bool:
-    """Use the direct websocket driver for this server; False (stock behaviour) on other versions."""
+    """Use the direct websocket driver and sockets for this server; False (stock behaviour) on
+    other versions."""
     if not pinned_versions_installed():
         log.warning("fast broadcast disabled: written for %s", PINNED)
         sio.manager.direct = False
         return False
-    sio.eio._async = {**sio.eio._async, "websocket": DirectWebSocket}
+    eio = sio.eio
+    eio._async = {**eio._async, "websocket": direct.DirectWebSocket}
+    stock_connect = eio.handlers["connect"]
+
+    async def connect(eio_sid: str, environ: dict) -> object:
+        """engine.io made a stock socket a moment ago; make it direct before its first ping."""
+        socket = eio.sockets.get(eio_sid)
+        if type(socket) is async_socket.AsyncSocket:
+            socket.__class__ = direct.DirectSocket
+        return await stock_connect(eio_sid, environ)
+
+    eio.on("connect", connect)
     return True
 
 

@@ -1,0 +1,199 @@
+"""Settled websockets without per-socket tasks: engine.io sockets that write straight to the wire.
+
+Stock engine.io gives every websocket a writer task fed by a queue, a new task and timeout for
+every message it reads, and a sleeping task for every ping. With thousands of sockets and
+thousands of messages a second that bookkeeping, not the messages, is the cost, and the tasks are
+most of an idle connection's memory. A `DirectSocket` reads in its connection's own task, pings
+from a timer and, once its websocket is settled (upgraded, with nothing left queued), writes each
+packet's frame to the transport on the spot, in the order it was sent. Long-polling sockets, and
+websockets still upgrading, keep engine.io's queue. permessage-deflate is off: our frames are too
+small to gain from it, and each deflate context costs ~100 KB per connection.
+
+Written against python-engineio 4.15.1 (BaseSocket's flags and queue, AsyncSocket's send,
+receive, close, ping and websocket handler, the aiohttp driver's WebSocket, and the server's
+connect sequence); `tests/test_fast_broadcast.py` fails if any of them changes, and
+`broadcast.install` keeps the stock classes on other versions.
+"""
+
+import asyncio
+import logging
+import struct
+import time
+
+from aiohttp import WSMsgType
+from aiohttp.web import WebSocketResponse
+from engineio import async_socket, exceptions
+from engineio import packet as eio_packet
+from engineio.async_drivers.aiohttp import WebSocket as EngineWebSocket
+
+log = logging.getLogger(__name__)
+
+#: Bytes a socket may leave unsent before it is dropped (Principle 4: a client that stops reading
+#: does not grow the server's memory; it reconnects and catches up with a snapshot).
+SLOW_CONSUMER_BYTES = 1 << 20
+
+
+def frame(data: str | bytes) -> bytes:
+    """One unmasked, final WebSocket frame (RFC 6455 §5.2) as a server sends it: text for a str,
+    binary for bytes."""
+    if isinstance(data, str):
+        opcode, data = 0x81, data.encode()
+    else:
+        opcode = 0x82
+    n = len(data)
+    if n < 126:
+        return bytes((opcode, n)) + data
+    if n < 65536:
+        return struct.pack("!BBH", opcode, 126, n) + data
+    return struct.pack("!BBQ", opcode, 127, n) + data
+
+
+def write(transport: asyncio.Transport, wire: bytes) -> None:
+    """Write a frame, unless the peer stopped reading long ago: then drop the connection."""
+    if transport.is_closing():
+        return
+    if transport.get_write_buffer_size() > SLOW_CONSUMER_BYTES:
+        log.warning("dropping a socket that stopped reading")
+        transport.abort()
+        return
+    transport.write(wire)
+
+
+class DirectWebSocket(EngineWebSocket):
+    """engine.io's aiohttp websocket driver, without permessage-deflate."""
+
+    async def __call__(self, environ):
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+
+class DirectSocket(async_socket.AsyncSocket):
+    """An engine.io socket that writes to its settled websocket directly (see the module)."""
+
+    #: The websocket's transport while the socket is settled on it; None means use the queue.
+    direct_transport: asyncio.Transport | None = None
+    _ping_timer: asyncio.TimerHandle | None = None
+
+    async def send(self, pkt: eio_packet.Packet) -> None:
+        if await self.check_ping_timeout():
+            self.send_now(pkt)
+
+    def send_now(self, pkt: eio_packet.Packet) -> None:
+        """Write the packet now if settled, else queue it behind what is already queued."""
+        transport = self.direct_transport
+        if transport is None:
+            self.queue.put_nowait(pkt)
+        else:
+            write(transport, frame(pkt.encode()))
+
+    def schedule_ping(self) -> None:
+        """Ping after the interval, from a timer instead of a sleeping task."""
+        if self.last_ping:
+            self.last_ping = None
+            self._ping_timer = asyncio.get_running_loop().call_later(
+                self.server.ping_interval, self._ping
+            )
+
+    def _ping(self) -> None:
+        self._ping_timer = None
+        if not self.closing and not self.closed:
+            self.last_ping = time.time()
+            self.send_now(eio_packet.Packet(eio_packet.PING))
+
+    async def close(self, wait=True, abort=False, reason=None):
+        """Close the session, and a settled websocket's connection with it: its read has no
+        timeout of its own (engine.io's service task finds unanswered pings and closes here)."""
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+            self._ping_timer = None
+        await super().close(wait=wait, abort=abort, reason=reason)
+        transport = self.direct_transport
+        if transport is not None:
+            if reason == self.server.reason.PING_TIMEOUT:
+                transport.abort()  # nobody is reading what is still unsent
+            else:
+                transport.close()  # after the close packet has gone out
+
+    async def _websocket_handler(self, ws: DirectWebSocket) -> None:
+        """engine.io's websocket loop: the same upgrade, reads in place, writes direct."""
+        server = self.server
+        if self.connected:  # an upgrade from long-polling
+            self.upgrading = True  # hold packet sends during the upgrade
+            probe = await _read(ws, server)
+            if probe is None or _decoded(probe, eio_packet.PING) != "probe":
+                self.upgrading = False
+                return
+            await ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+            self.queue.put_nowait(eio_packet.Packet(eio_packet.NOOP))  # ends the pending poll
+            upgrade = await _read(ws, server)
+            if upgrade is None or _decoded(upgrade, eio_packet.UPGRADE) is None:
+                self.upgrading = False
+                return
+            self.upgraded = True
+            self.upgrading = False
+        else:
+            self.connected = True
+            self.upgraded = True
+
+        transport = ws.environ["aiohttp.request"].transport
+        if self._settle(transport):
+            try:
+                while (data := await _read(ws, server)) is not None:
+                    try:
+                        pkt = eio_packet.Packet(encoded_packet=data)
+                    except Exception:  # noqa: BLE001 - not engine.io: end the connection
+                        break
+                    try:
+                        await self.receive(pkt)
+                    except exceptions.UnknownPacketError:
+                        pass
+                    except exceptions.SocketIsClosedError:
+                        break
+                    except Exception:  # noqa: BLE001 - as engine.io does: log, keep serving
+                        server.logger.exception("Unknown receive error")
+            finally:
+                self.direct_transport = None
+        await ws.close()
+        await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+    def _settle(self, transport: asyncio.Transport) -> bool:
+        """Write out what was queued, in order, then go direct; False if the socket closed."""
+        while not self.queue.empty():
+            pkt = self.queue.get_nowait()
+            self.queue.task_done()
+            if pkt is None:
+                return False
+            write(transport, frame(pkt.encode()))
+        self.direct_transport = transport
+        return True
+
+
+async def _read(ws: DirectWebSocket, server) -> str | bytes | None:
+    """The next message, or None when the connection ended, broke or sent too much.
+
+    No timeout: a timer per read would cost more than the read (see `DirectSocket.close`).
+    """
+    try:
+        msg = await ws._sock.receive()
+    except Exception:  # noqa: BLE001 - a broken connection ends it
+        return None
+    if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+        return None
+    if len(msg.data) > server.max_http_buffer_size:
+        return None
+    return msg.data
+
+
+def _decoded(data: str | bytes, expected: int) -> str | None:
+    """The data of an engine.io packet of the expected type ("" if it has none), else None."""
+    try:
+        pkt = eio_packet.Packet(encoded_packet=data)
+    except Exception:  # noqa: BLE001 - anything undecodable is not the expected packet
+        return None
+    if pkt.packet_type != expected:
+        return None
+    return pkt.data or ""

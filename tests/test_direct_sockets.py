@@ -1,0 +1,112 @@
+"""Settled websockets write straight to the wire: no writer, read or ping task per socket."""
+
+import asyncio
+import time
+
+import socketio
+
+from bench.wsclient import open_client
+from live.app import SIO
+from live.transport import direct
+from support import Client, joined
+
+#: Coroutines that stock engine.io keeps alive per websocket (its writer, its per-message read
+#: and its sleeping ping); a direct socket has none of them.
+PER_SOCKET_TASKS = {"writer", "websocket_wait", "_send_ping"}
+
+
+def per_socket_tasks() -> list[str]:
+    names = (task.get_coro().__qualname__.rsplit(".", 1)[-1] for task in asyncio.all_tasks())
+    return [name for name in names if name in PER_SOCKET_TASKS]
+
+
+def address(server) -> tuple[str, int]:
+    host, port = server.url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+async def test_many_settled_websockets_cost_no_task_of_their_own(server, event):
+    asker = await joined(server, event["code"])
+    raw = [await open_client(*address(server), event["code"]) for _ in range(20)]
+    for client in raw:
+        _, reply = await client.call("join", {"attendance": "remote"})
+        assert reply["ok"], reply
+    question = await asker.ask("Will the clinic open on Saturdays?")
+    _, vote = await raw[0].call("upvote", {"question_id": question["id"]})
+    assert vote["ok"] and vote["data"]["votes"] == 1
+    sockets = list(server.app[SIO].eio.sockets.values())
+    assert len(sockets) == 21
+    assert all(isinstance(s, direct.DirectSocket) and s.direct_transport for s in sockets)
+    assert per_socket_tasks() == []
+    await asker.close()
+    for client in raw:
+        client.close()
+
+
+async def test_a_socket_upgraded_from_long_polling_goes_direct_and_keeps_order(server, event):
+    asker = await joined(server, event["code"])
+    upgraded = Client(server, event["code"])
+    await upgraded.sio.connect(server.url, auth={"event": event["code"]},
+                               transports=["polling", "websocket"], wait_timeout=10)
+    deadline = time.monotonic() + 5
+    while upgraded.sio.transport() != "websocket":
+        assert time.monotonic() < deadline, "the client never upgraded"
+        await asyncio.sleep(0.02)
+    await upgraded.join("remote")
+    sockets = list(server.app[SIO].eio.sockets.values())
+    assert all(s.direct_transport is not None for s in sockets)
+    texts = [f"Question number {n} about the new hospital wing?" for n in range(5)]
+    for text in texts:
+        await asker.ask(text, allow_duplicate=True)
+    replies = await asyncio.gather(*(upgraded.call("snapshot", {"sort": "recent"})
+                                     for _ in range(5)))
+    assert all(r["ok"] for r in replies)
+    await upgraded.wait_for(lambda m: m.get("question", {}).get("text") == texts[-1])
+    seqs = [m["seq"] for m in upgraded.updates]
+    assert seqs == sorted(seqs) and len(seqs) == 5
+    assert [m["question"]["text"] for m in upgraded.updates] == texts
+    await upgraded.close()
+    await asker.close()
+
+
+async def test_a_client_that_stops_answering_pings_is_dropped(server, event):
+    eio = server.app[SIO].eio
+    eio.ping_interval, eio.ping_timeout = 0.2, 0.3  # lowered before engine.io's watch starts
+    alive = await joined(server, event["code"])
+    silent = await open_client(*address(server), event["code"])
+    silent.transport.pause_reading()  # it never sees the ping, so never answers it
+    socket = list(eio.sockets.values())[-1]
+    deadline = time.monotonic() + 5
+    while not socket.closed:
+        assert time.monotonic() < deadline, "the silent client was never dropped"
+        await asyncio.sleep(0.05)
+    assert socket.direct_transport is None
+    assert alive.sio.connected
+    assert (await alive.ask("Is the silent phone gone?"))["text"] == "Is the silent phone gone?"
+    await alive.close()
+    silent.close()
+
+
+async def test_a_server_side_disconnect_ends_the_connection_after_the_close_packet(server, event):
+    client = await joined(server, event["code"])
+    closed = asyncio.Event()
+    client.sio.on("disconnect", lambda *reason: closed.set())
+    sio = server.app[SIO]
+    await sio.disconnect(client.sio.get_sid("/"))
+    await asyncio.wait_for(closed.wait(), 5)
+    assert not client.sio.connected
+
+
+async def test_socketio_client_round_trip_over_a_direct_socket(server, event):
+    """A plain python-socketio client: every ack comes back, in order, for pipelined calls."""
+    sio = socketio.AsyncClient(reconnection=False)
+    await sio.connect(server.url, auth={"event": event["code"]}, transports=["websocket"])
+    joined_reply = await sio.call("join", {"attendance": "in_room"}, timeout=5)
+    assert joined_reply["ok"]
+    replies = await asyncio.gather(*(sio.call("ask", {"text": f"Pipelined question {n}?",
+                                                      "allow_duplicate": True}, timeout=5)
+                                     for n in range(3)))
+    assert [r["ok"] for r in replies] == [True, True, True]
+    ids = [r["data"]["question"]["id"] for r in replies]
+    assert ids == sorted(ids)
+    await sio.disconnect()
