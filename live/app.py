@@ -9,7 +9,7 @@ import socketio
 from aiohttp import web
 
 from live.domain.changes import to_moderators, to_screens
-from live.fanout import Fanout
+from live.fanout import Fanout, event_room
 from live.mail import ReceiptMailer
 from live.notify import MODERATOR_NAMESPACE, SCREEN_NAMESPACE, Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
@@ -87,6 +87,17 @@ def _room_emitter(sio: socketio.AsyncServer) -> Callable[[str, dict, str], Await
     return emit
 
 
+def _audience(sio: socketio.AsyncServer) -> Callable[[int], int]:
+    """Sockets on this worker that an event's broadcasts reach: its participants and screens."""
+
+    def count(event_id: int) -> int:
+        room = event_room(event_id)
+        return sum(len(sio.manager.rooms.get(namespace, {}).get(room, ()))
+                   for namespace in ("/", SCREEN_NAMESPACE))
+
+    return count
+
+
 def describe(settings: Settings, created: CreatedEvent | dict) -> str:
     """Links for an event, with its secrets when it has just been created."""
     event = created.event if isinstance(created, CreatedEvent) else created
@@ -139,6 +150,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
             settings.vote_flush_interval,
             poll_interval=settings.poll_flush_interval,
             tallies=lambda poll_ids: app[POLLS].tallies(poll_ids),
+            audience=_audience(sio),
+            delivery_rate=settings.vote_delivery_rate,
             staff_results=lambda event_id, polls: notifier.publish(
                 [
                     to_moderators(event_id, "poll_results", {"polls": polls}),

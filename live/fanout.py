@@ -22,6 +22,8 @@ Emit = Callable[[str, dict, str], Awaitable[None]]
 Tallies = Callable[[list[int]], Awaitable[list[tuple[dict, dict]]]]
 #: Sends full poll results to those who may always see them (moderators, the screen).
 StaffResults = Callable[[int, list[dict]], None]
+#: How many sockets an event's broadcasts reach on this worker.
+Audience = Callable[[int], int]
 
 
 def event_room(event_id: int) -> str:
@@ -51,7 +53,8 @@ class Fanout:
     """Structural changes go out at once; vote counts and poll tallies are coalesced per event.
 
     Votes go out at most once per flush interval, poll tallies at most once per poll interval,
-    both as absolute values. Every message carries `seq` and `prev`: a client at a seq of at
+    both as absolute values. With a delivery rate, a big audience stretches the interval so that
+    one event's counts cost at most that many socket writes a second, however fast votes come. Every message carries `seq` and `prev`: a client at a seq of at
     least `prev` may apply it; one further behind has missed something and asks for a snapshot.
     A window never spans another worker's seqs, so its absolute counts are the latest for all of it.
     """
@@ -63,9 +66,13 @@ class Fanout:
         poll_interval: float = 0.2,
         tallies: Tallies | None = None,
         staff_results: StaffResults | None = None,
+        audience: Audience | None = None,
+        delivery_rate: float = 0.0,
     ) -> None:
         self._emit = emit
         self._flush_interval = flush_interval
+        self._audience = audience
+        self._delivery_rate = delivery_rate
         self._poll_interval = poll_interval
         self._tallies = tallies
         self._staff_results = staff_results
@@ -111,9 +118,15 @@ class Fanout:
         pending.seq = seq
         return pending
 
+    def interval(self, event_id: int) -> float:
+        """Seconds between two count broadcasts of the event, for its audience now."""
+        if not self._delivery_rate or self._audience is None:
+            return self._flush_interval
+        return max(self._flush_interval, self._audience(event_id) / self._delivery_rate)
+
     def _schedule(self, event_id: int) -> None:
         """Flush when both the vote and, if tallies wait, the poll interval allow it."""
-        due = self._last_flush.get(event_id, 0.0) + self._flush_interval
+        due = self._last_flush.get(event_id, 0.0) + self.interval(event_id)
         if self._pending[event_id].polls:
             due = max(due, self._last_poll_flush.get(event_id, 0.0) + self._poll_interval)
         scheduled = self._timers.get(event_id)

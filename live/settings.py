@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     vote_flush_interval: float = Field(
         0.1, gt=0, description="Minimum seconds between two vote-count broadcasts of one event."
     )
+    vote_delivery_rate: float = Field(
+        20000.0,
+        ge=0,
+        description="Socket writes per second one event's vote-count and poll broadcasts may "
+        "cost this worker: with more watchers than this × vote_flush_interval, broadcasts are "
+        "spaced further apart (5,000 watchers: every 0.25 s). 0 means no limit.",
+    )
     poll_flush_interval: float = Field(
         0.2, gt=0, description="Minimum seconds between two poll-results broadcasts of one event."
     )
