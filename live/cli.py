@@ -3,13 +3,13 @@
 import argparse
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
@@ -17,6 +17,7 @@ from aiohttp import web
 from live.app import announce, create_app, describe
 from live.domain.errors import LiveError
 from live.domain.model import ModerationMode
+from live.heap import Heap
 from live.services.events import EventService
 from live.settings import Settings
 from live.store import Database
@@ -47,7 +48,7 @@ def serve(args: argparse.Namespace) -> int:
     if settings.workers > 1:
         return _supervise(args, settings)
     app = create_app(settings, demo=args.demo)
-    app.on_startup.append(_freeze_heap)
+    app.cleanup_ctx.append(_heap)
     announce(f"live is serving on http://{settings.host}:{settings.port} (database {settings.db})")
     web.run_app(
         app, host=settings.host, port=settings.port, print=None, shutdown_timeout=SHUTDOWN_TIMEOUT,
@@ -117,10 +118,12 @@ def _supervise(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _freeze_heap(app: web.Application) -> None:
-    """Move start-up objects out of the collector's sight: full collections stay cheap later."""
-    gc.collect()
-    gc.freeze()
+async def _heap(app: web.Application) -> AsyncIterator[None]:
+    """Keep full collections cheap while the server runs (live/heap.py)."""
+    heap = Heap()
+    heap.start()
+    yield
+    heap.stop()
 
 
 async def _with_events(settings: Settings, action) -> object:
