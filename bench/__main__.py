@@ -78,6 +78,13 @@ async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | N
         target.stop()
 
 
+def chosen_scenarios(named: list[str]) -> list[str]:
+    """The scenarios to run, in the suite's order: none named, or "all", means every one."""
+    if not named or "all" in named:
+        return list(SCENARIOS)
+    return [s for s in SCENARIOS if s in named]
+
+
 def fmt(value: object) -> str:
     if value is None:
         return "–"
@@ -115,7 +122,8 @@ def report(results: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, "all"], default=["all"])
+    p.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, "all"],
+                   help="scenarios to run (default: all)")
     p.add_argument("--clients", default="500,2000,10000", help="fan-out sizes, comma-separated")
     p.add_argument("--targets", default="baseline,live", help="baseline, live or both")
     p.add_argument("--asks", type=int, default=20)
@@ -142,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", default="", help="free text stored with the results")
     args = p.parse_args(argv)
 
-    chosen = list(SCENARIOS) if "all" in args.scenarios else args.scenarios
+    chosen = chosen_scenarios(args.scenarios)
     opts = scenarios.Options(
         clients=[int(c) for c in args.clients.split(",") if c],
         asks=args.asks, interval=args.interval_ms / 1000, watchers=args.watchers,

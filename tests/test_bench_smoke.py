@@ -2,7 +2,7 @@
 
 import json
 
-from bench.__main__ import main
+from bench.__main__ import SCENARIOS, chosen_scenarios, main
 
 
 def test_the_suite_runs_end_to_end_with_a_handful_of_clients(tmp_path, capsys):
@@ -30,3 +30,8 @@ def test_the_suite_runs_end_to_end_with_a_handful_of_clients(tmp_path, capsys):
     assert poll["acked"] == poll["clients"] == poll["reached_final"] == 6
     assert poll["tallies_exact"] and poll["watchers_exact"]
     assert "| fanout 6 | cpu_us_per_delivery |" in capsys.readouterr().out
+
+
+def test_no_scenario_named_runs_the_whole_suite():
+    assert chosen_scenarios([]) == chosen_scenarios(["all"]) == list(SCENARIOS)
+    assert chosen_scenarios(["votes", "fanout"]) == ["fanout", "votes"]
