@@ -120,10 +120,10 @@ def report(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("scenarios", nargs="*", choices=[*SCENARIOS, "all"],
-                   help="scenarios to run (default: all)")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                   help=f"any of {', '.join(SCENARIOS)} (default: all)")
     p.add_argument("--clients", default="500,2000,10000", help="fan-out sizes, comma-separated")
     p.add_argument("--targets", default="baseline,live", help="baseline, live or both")
     p.add_argument("--asks", type=int, default=20)
@@ -149,6 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON lines appended here")
     p.add_argument("--label", default="", help="free text stored with the results")
     args = p.parse_args(argv)
+    unknown = set(args.scenarios) - {*SCENARIOS, "all"}
+    if unknown:
+        p.error(f"unknown scenario {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
 
     chosen = chosen_scenarios(args.scenarios)
     opts = scenarios.Options(

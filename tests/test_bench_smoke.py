@@ -2,7 +2,9 @@
 
 import json
 
-from bench.__main__ import SCENARIOS, chosen_scenarios, main
+import pytest
+
+from bench.__main__ import SCENARIOS, chosen_scenarios, main, parse_args
 
 
 def test_the_suite_runs_end_to_end_with_a_handful_of_clients(tmp_path, capsys):
@@ -33,5 +35,11 @@ def test_the_suite_runs_end_to_end_with_a_handful_of_clients(tmp_path, capsys):
 
 
 def test_no_scenario_named_runs_the_whole_suite():
-    assert chosen_scenarios([]) == chosen_scenarios(["all"]) == list(SCENARIOS)
+    assert chosen_scenarios(parse_args([]).scenarios) == list(SCENARIOS)
+    assert chosen_scenarios(["all"]) == list(SCENARIOS)
     assert chosen_scenarios(["votes", "fanout"]) == ["fanout", "votes"]
+
+
+def test_an_unknown_scenario_is_refused():
+    with pytest.raises(SystemExit):
+        parse_args(["fanout", "stampede"])
