@@ -55,7 +55,7 @@ async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | N
     target = LiveTarget(pins[0], env) if kind == "live" else BaselineTarget(pins[0])
     size = {"fanout": n, "memory": n, "votes": opts.watchers + opts.voters,
             "join": opts.joins, "poll": opts.poll_clients}[scenario]
-    gen = Generator(0, scenarios.workers_for(size, opts), pins[1], opts.deadline)
+    gen = Generator(0, scenarios.workers_for(size, opts, scenario), pins[1], opts.deadline)
     try:
         target.start()
         gen.port = target.port

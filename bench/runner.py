@@ -214,15 +214,28 @@ class Generator:
             raise RuntimeError(f"generator worker {i}: {cmd}: {reply['error']}")
         return reply
 
-    async def all(self, cmd: str, per_worker=None, timeout: float = 300, **args) -> list[dict]:
-        """Send cmd to every worker; per_worker(i) may add worker-specific arguments."""
+    async def all(self, cmd: str, per_worker=None, timeout: float = 300, first: int | None = None,
+                  **args) -> list[dict]:
+        """Send cmd to every worker (or the `first` few); per_worker(i) may add worker-specific
+        arguments."""
         return list(await asyncio.gather(*(
             self.one(i, cmd, timeout, **args, **(per_worker(i) if per_worker else {}))
-            for i in range(self.workers)
+            for i in range(self.workers if first is None else first)
         )))
 
-    def share(self, n: int, i: int) -> int:
-        return n // self.workers + (1 if i < n % self.workers else 0)
+    def share(self, n: int, i: int, among: int | None = None) -> int:
+        """Worker i's part of n clients spread over all workers (or the first `among`)."""
+        among = among or self.workers
+        return n // among + (1 if i < n % among else 0)
+
+    def prioritise(self, i: int, niceness: int = -10) -> bool:
+        """Let worker i run first on the generator's core(s): what it measures is then not
+        held up by the other workers' parsing. False where the system does not allow it."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.procs[i].pid, niceness)
+        except OSError:
+            return False
+        return True
 
     async def stop(self) -> None:
         for proc in self.procs:

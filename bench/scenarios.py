@@ -35,8 +35,10 @@ class Options:
     deadline: float = 240.0
 
 
-def workers_for(n: int, opts: Options) -> int:
-    return max(1, math.ceil(n / opts.per_worker))
+def workers_for(n: int, opts: Options, scenario: str = "") -> int:
+    """Generator workers for n clients; the vote storm's voters get one of their own."""
+    watching = max(1, math.ceil((n - opts.voters if scenario == "votes" else n) / opts.per_worker))
+    return watching + (1 if scenario == "votes" else 0)
 
 
 def ms(value: float | None) -> float | None:
@@ -44,15 +46,17 @@ def ms(value: float | None) -> float | None:
 
 
 async def _connect(gen: Generator, target: Target, n: int, opts: Options,
-                   askers: int = ASKERS, **extra) -> dict:
-    """The askers (worker 0's first clients) plus the rest of n joined participants."""
+                   askers: int = ASKERS, among: int | None = None, **extra) -> dict:
+    """The askers (worker 0's first clients) plus the rest of n joined participants, spread
+    over every worker or the first `among`."""
     askers = min(n, askers)
     first = await gen.one(0, "connect", code=target.code, n=askers, deflate=opts.deflate, **extra)
     if first["connected"] != askers:
         raise RuntimeError(f"could not connect to {target.name}: {first['errors']}")
     conc = max(5, 100 // gen.workers)
-    rest = await gen.all("connect", per_worker=lambda i: {"n": gen.share(n - askers, i)},
-                         code=target.code, concurrency=conc, deflate=opts.deflate, **extra)
+    rest = await gen.all("connect", per_worker=lambda i: {"n": gen.share(n - askers, i, among)},
+                         first=among, code=target.code, concurrency=conc, deflate=opts.deflate,
+                         **extra)
     return {"connected": askers + sum(r["connected"] for r in rest),
             "failed": sum(r["failed"] for r in rest),
             "errors": [e for r in rest for e in r["errors"]][:3]}
@@ -113,21 +117,28 @@ async def fanout(target: Target, gen: Generator, opts: Options, n: int, asks: in
 
 
 async def votes(target: Target, gen: Generator, opts: Options) -> dict:
-    """V votes/s from a subset while the rest watch; acks, convergence and the final counts."""
-    n = opts.watchers + opts.voters
+    """V votes/s from a subset while the rest watch; acks, convergence and the final counts.
+
+    The voters are the last generator worker's clients, and that worker runs first on the
+    generator's core, so an ack is read when it arrives, not after the watchers' workers have
+    parsed their share of the latest broadcast.
+    """
+    voting = gen.workers - 1
     askers = min(ASKERS, opts.questions, opts.watchers)
-    conn = await _connect(gen, target, n, opts, askers=askers)
+    watchers = await _connect(gen, target, opts.watchers, opts, askers=askers, among=voting)
+    voters = await gen.one(voting, "connect", code=target.code, n=opts.voters,
+                           concurrency=max(5, 100 // gen.workers), deflate=opts.deflate)
+    conn = {"connected": watchers["connected"] + voters["connected"],
+            "failed": watchers["failed"] + voters["failed"]}
+    gen.prioritise(voting)
     await gen.all("reset", record_marks=False, full=2)
     asked = await gen.one(0, "ask", count=opts.questions, interval=0.0, askers=askers)
     ids = asked["ids"]
     await asyncio.sleep(0.5)
     cpu0 = cpu_seconds(target.pid)
-    storm = await gen.all(
-        "votes", timeout=opts.vote_seconds + 120,
-        per_worker=lambda i: {"voters": max(1, gen.share(opts.voters, i)),
-                              "skip": askers if i == 0 else 0,
-                              "rate": opts.vote_rate / gen.workers},
-        duration=opts.vote_seconds, questions=ids)
+    storm = [await gen.one(voting, "votes", timeout=opts.vote_seconds + 120,
+                           voters=opts.voters, skip=0, rate=opts.vote_rate,
+                           duration=opts.vote_seconds, questions=ids)]
     last_vote = max(r["last_ack"] for r in storm)
     truth = target.database()
     snap = (await gen.one(0, "snapshot"))["snapshot"]
