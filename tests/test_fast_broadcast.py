@@ -214,3 +214,29 @@ async def test_a_client_that_stops_reading_is_dropped_at_the_named_limit(server,
     assert time.monotonic() - started < 10
     await reading.close()
     stuck.close()
+
+
+async def test_a_broadcast_that_yields_between_writes_still_reaches_everyone_in_order(
+    server, event, monkeypatch
+):
+    """WRITES_PER_TURN lowered to 2: the loop runs other work between writes, and a socket that
+    leaves meanwhile does not break the broadcast."""
+    monkeypatch.setattr(broadcast, "WRITES_PER_TURN", 2)
+    asker = await joined(server, event["code"])
+    host, port = server.url.removeprefix("http://").split(":")
+    raw = [await open_client(host, int(port), event["code"]) for _ in range(7)]
+    leaving = raw.pop()
+    first = await asker.ask("Is the new ward opening in spring?")
+    leaving.close()
+    await asker.ask("Will the car park be free for visitors?")
+    last = await asker.ask("Can carers stay overnight?")
+    final = (await asker.wait_for(lambda m: m.get("question", {}).get("id") == last["id"]))["seq"]
+    deadline = time.monotonic() + 5
+    while any(c.last_seq < final for c in raw):
+        assert time.monotonic() < deadline, [c.last_seq for c in raw]
+        await asyncio.sleep(0.02)
+    assert all(c.gaps == 0 and c.stale == 0 for c in raw)
+    assert first["id"] < last["id"]
+    await asker.close()
+    for c in raw:
+        c.close()
