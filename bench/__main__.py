@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench import scenarios
+from bench.loadgen import generator_loop
 from bench.runner import ROOT, BaselineTarget, Generator, LiveTarget, machine, pinning, raise_fd_limit
 
 SCENARIOS = ("fanout", "votes", "join", "poll", "memory")
@@ -172,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(e.split("=", 1) for e in args.env)
     raise_fd_limit()
     info = {"machine": machine(), "git": git_rev(), "label": args.label,
-            "pinned": bool(pins[0]), "deflate_offered": opts.deflate}
+            "pinned": bool(pins[0]), "deflate_offered": opts.deflate,
+            "generator_loop": generator_loop()}
     results = []
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for scenario in chosen:
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
     m = info["machine"]
     print(f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['mem_mib']} MiB, Python {m['python']};"
-          f" commit {info['git']}; pinned: {info['pinned']}\n")
+          f" commit {info['git']}; pinned: {info['pinned']};"
+          f" generator event loop: {info['generator_loop']}\n")
     print(report(results))
     return 0 if all("error" not in r["metrics"] for r in results) else 1
 

@@ -13,6 +13,11 @@ import time
 
 from bench.wsclient import Client, open_client
 
+try:
+    import uvloop
+except ImportError:  # asyncio's own loop works too, at about half the frames per second
+    uvloop = None
+
 ERRORS_KEPT = 5
 WORDS = ("budget", "transport", "housing", "schools", "parks", "water", "energy", "libraries",
          "cycling", "markets", "health", "trees", "noise", "museums", "bridges", "youth", "taxes",
@@ -265,6 +270,12 @@ async def serve(host: str, port: int, deadline: float) -> None:
     worker.close()
 
 
+def generator_loop() -> str:
+    """The event loop the workers run on: uvloop (from the test extra) keeps the generator from
+    being what a 10,000-client run measures."""
+    return "asyncio" if uvloop is None else f"uvloop {uvloop.__version__}"
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--host", default="127.0.0.1")
@@ -278,7 +289,10 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     except (ImportError, ValueError, OSError):
         pass
-    asyncio.run(serve(args.host, args.port, args.deadline))
+    if uvloop is None:
+        asyncio.run(serve(args.host, args.port, args.deadline))
+    else:
+        uvloop.run(serve(args.host, args.port, args.deadline))
     os._exit(0)
 
 
