@@ -1,7 +1,8 @@
 """The Q&A use cases: join, ask, withdraw, vote and the snapshot a client starts from."""
 
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import moderation
@@ -15,7 +16,7 @@ from live.domain.model import QuestionStatus, Sort, sort_questions
 from live.domain.views import is_visible, own_question, public_event, public_question, stage
 from live.services.cache import BySeq
 from live.services.news import question_news
-from live.services.unit import Outcome, Service, once, open_event
+from live.services.unit import Outcome, Service, ensure_open, once, open_event
 from live.settings import Settings
 from live.store import Database, InThread
 from live.store import events as event_store
@@ -207,8 +208,10 @@ class QAService(Service):
 
         async def work(conn: InThread) -> Outcome:
             async def apply() -> Outcome:
-                await open_event(conn, identity.event_id)
-                row = await _question_in_event(conn, identity.event_id, question_id)
+                await ensure_open(conn, identity.event_id)
+                row = await _question_in_event(
+                    conn, identity.event_id, question_id, question_store.vote_target
+                )
                 if not is_visible(row):
                     raise LiveError(errors.NOT_FOUND, "This question is not open for votes.")
                 if row["participant_id"] == participant_id:
@@ -299,8 +302,16 @@ class QAService(Service):
         return await self.db.read(work)
 
 
-async def _question_in_event(conn: InThread, event_id: int, question_id: int) -> dict:
-    row = await question_store.get_question(conn, question_id)
+async def _question_in_event(
+    conn: InThread,
+    event_id: int,
+    question_id: int,
+    read: Callable[[InThread, int], Awaitable[dict | sqlite3.Row | None]] = (
+        question_store.get_question
+    ),
+) -> dict | sqlite3.Row:
+    """The question (as `read` gives it), if it belongs to this event."""
+    row = await read(conn, question_id)
     if row is None or row["event_id"] != event_id:
         raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
     return row

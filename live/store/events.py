@@ -73,6 +73,13 @@ async def get_event(conn: InThread, event_id: int) -> dict | None:
     return None if row is None else dict(row)
 
 
+async def event_state(conn: InThread, event_id: int) -> str | None:
+    """Just the state: what a vote needs to know of its event, without building the whole row."""
+    async with conn.execute("SELECT state FROM events WHERE id = ?", (event_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else row[0]
+
+
 async def get_demo_event(conn: InThread) -> dict | None:
     async with conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE demo = 1 ORDER BY id LIMIT 1"

@@ -1,6 +1,7 @@
 """Queries on questions and votes; vote counts are always recomputed from the vote rows."""
 
 import json
+import sqlite3
 import time
 
 from live.store.db import InThread
@@ -55,6 +56,15 @@ async def get_question(conn: InThread, question_id: int) -> dict | None:
     ) as cur:
         row = await cur.fetchone()
     return None if row is None else dict(row)
+
+
+async def vote_target(conn: InThread, question_id: int) -> sqlite3.Row | None:
+    """The few columns a vote checks, without the full row and its merged authors."""
+    async with conn.execute(
+        "SELECT event_id, participant_id, status, votes FROM questions WHERE id = ?",
+        (question_id,),
+    ) as cur:
+        return await cur.fetchone()
 
 
 async def update_question(conn: InThread, question_id: int, fields: dict) -> dict:
