@@ -48,9 +48,14 @@ class _Json:
 
 
 class FragmentPacket(socketio.packet.Packet):
-    """Socket.IO packets whose data may hold Fragments."""
+    """Socket.IO packets whose data may hold Fragments.
+
+    We never send binary, so an outgoing packet's data is not walked looking for bytes (python-
+    socketio does that for every ack and broadcast otherwise; incoming packets decode as before).
+    """
 
     json = _Json
+    uses_binary_events = False
 
 
 class Shared:
