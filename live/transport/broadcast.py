@@ -88,8 +88,9 @@ class DirectManager(socketio.AsyncManager):
                 queued.append(eio_sid)
             else:
                 direct.write(transport, wire)
-        if queued:
-            await asyncio.gather(*(self.server._send_eio_packet(s, eio_pkt) for s in queued))
+        if queued:  # a socket that closed meanwhile no longer needs the news
+            await asyncio.gather(*(self.server._send_eio_packet(s, eio_pkt) for s in queued),
+                                 return_exceptions=True)
 
 
 class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
