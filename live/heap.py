@@ -13,6 +13,7 @@ import time
 
 #: Seconds between two thaws: how long garbage cycles among long-lived objects may wait.
 THAW_INTERVAL = 600.0
+#: The oldest generation: a collection of it is a full one.
 OLDEST = 2
 
 
