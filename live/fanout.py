@@ -55,9 +55,9 @@ class Fanout:
     Votes go out at most once per flush interval, poll tallies at most once per poll interval,
     both as absolute values. With a delivery rate, a big audience stretches the interval so that
     one event's counts cost at most that many socket writes a second, however fast votes come.
-    Every message carries `seq` and `prev`: a client at a seq of at
-    least `prev` may apply it; one further behind has missed something and asks for a snapshot.
-    A window never spans another worker's seqs, so its absolute counts are the latest for all of it.
+    Every message carries `seq` and `prev`: a client at a seq of at least `prev` may apply it; one
+    further behind has missed something and asks for a snapshot. A window never spans another
+    worker's seqs, so its absolute counts are the latest for all of it.
     """
 
     def __init__(
