@@ -1,8 +1,7 @@
 """The Q&A use cases: join, ask, withdraw, vote and the snapshot a client starts from."""
 
-import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import moderation
@@ -16,7 +15,7 @@ from live.domain.model import QuestionStatus, Sort, sort_questions
 from live.domain.views import is_visible, own_question, public_event, public_question, stage
 from live.services.cache import BySeq
 from live.services.news import question_news
-from live.services.unit import Outcome, Service, ensure_open, once, open_event
+from live.services.unit import Outcome, Service, once, open_event, refuse_unless_open
 from live.settings import Settings
 from live.store import Database, InThread
 from live.store import events as event_store
@@ -208,10 +207,10 @@ class QAService(Service):
 
         async def work(conn: InThread) -> Outcome:
             async def apply() -> Outcome:
-                await ensure_open(conn, identity.event_id)
-                row = await _question_in_event(
-                    conn, identity.event_id, question_id, question_store.vote_target
-                )
+                row = await question_store.vote_target(conn, identity.event_id, question_id)
+                refuse_unless_open(None if row is None else row["state"])
+                if row["event_id"] is None:
+                    raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
                 if not is_visible(row):
                     raise LiveError(errors.NOT_FOUND, "This question is not open for votes.")
                 if row["participant_id"] == participant_id:
@@ -302,16 +301,9 @@ class QAService(Service):
         return await self.db.read(work)
 
 
-async def _question_in_event(
-    conn: InThread,
-    event_id: int,
-    question_id: int,
-    read: Callable[[InThread, int], Awaitable[dict | sqlite3.Row | None]] = (
-        question_store.get_question
-    ),
-) -> dict | sqlite3.Row:
-    """The question (as `read` gives it), if it belongs to this event."""
-    row = await read(conn, question_id)
+async def _question_in_event(conn: InThread, event_id: int, question_id: int) -> dict:
+    """The question, if it belongs to this event."""
+    row = await question_store.get_question(conn, question_id)
     if row is None or row["event_id"] != event_id:
         raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
     return row

@@ -35,16 +35,12 @@ class Service:
 async def open_event(conn: InThread, event_id: int) -> dict:
     """The event, if it still takes changes; a closed event is read-only."""
     event = await event_store.get_event(conn, event_id)
-    _refuse_unless_open(None if event is None else event["state"])
+    refuse_unless_open(None if event is None else event["state"])
     return event
 
 
-async def ensure_open(conn: InThread, event_id: int) -> None:
-    """As open_event, for a change that needs nothing else of the event (a vote)."""
-    _refuse_unless_open(await event_store.event_state(conn, event_id))
-
-
-def _refuse_unless_open(state: str | None) -> None:
+def refuse_unless_open(state: str | None) -> None:
+    """For a change that read its event's state itself (None: the event is gone)."""
     if state is None:
         raise LiveError(errors.NOT_FOUND, "This event no longer exists.")
     if state != EventState.OPEN:
