@@ -27,6 +27,8 @@ INTERNALS = {
     "socketio.AsyncManager.emit": (async_manager.AsyncManager.emit, "01ccd5b82b4f955e"),
     "socketio.BaseManager.get_participants": (
         base_manager.BaseManager.get_participants, "7d78ad681c95de5b"),
+    "socketio.BaseManager.basic_enter_room": (
+        base_manager.BaseManager.basic_enter_room, "3f509586d2d7f47e"),
     "socketio.AsyncPubSubManager.emit": (
         async_pubsub_manager.AsyncPubSubManager.emit, "6cc46e0ff9b6d7cf"),
     "socketio.AsyncPubSubManager._handle_emit": (
@@ -82,6 +84,27 @@ def test_redis_manager_delivers_locally_through_the_direct_path():
     mro = broadcast.DirectRedisManager.__mro__
     assert mro.index(async_pubsub_manager.AsyncPubSubManager) < mro.index(
         broadcast.DirectManager) < mro.index(async_manager.AsyncManager)
+
+
+async def test_recipients_are_the_rooms_participants_less_the_skipped(server, event):
+    host, port = server.url.removeprefix("http://").split(":")
+    raw = [await open_client(host, int(port), event["code"]) for _ in range(4)]
+    manager = server.app[SIO].manager
+    (room,) = [name for name in manager.rooms["/"] if str(name).startswith("e:")]  # the event's
+
+    def stock(rooms, skip=()):
+        return sorted(eio for sid, eio in manager.get_participants("/", rooms) if sid not in skip)
+
+    members = stock(room)
+    assert len(members) == 4
+    assert sorted(manager._recipients("/", room, None)) == members
+    first = next(sid for sid, _ in manager.get_participants("/", room))
+    assert sorted(manager._recipients("/", room, first)) == stock(room, [first])
+    assert sorted(manager._recipients("/", [room, "nobody"], [first])) == stock(
+        [room, "nobody"], [first])
+    assert sorted(manager._recipients("/", None, None)) == stock(None)
+    for c in raw:
+        c.close()
 
 
 def test_text_frame_lengths():

@@ -5,7 +5,7 @@ import weakref
 
 import pytest
 
-from live.heap import Heap
+from live.heap import YOUNG_THRESHOLD, Heap
 
 
 class Node:
@@ -48,6 +48,18 @@ def test_a_cycle_that_died_while_frozen_is_collected_after_the_thaw(heap):
     gc.collect()  # thaws at its end
     gc.collect()
     assert ref() is None
+
+
+def test_the_youngest_generation_is_collected_less_often_while_started():
+    before = gc.get_threshold()
+    keeper = Heap()
+    keeper.start()
+    try:
+        assert gc.get_threshold() == (max(YOUNG_THRESHOLD, before[0]), *before[1:])
+    finally:
+        keeper.stop()
+        gc.unfreeze()
+    assert gc.get_threshold() == before
 
 
 def test_stopping_leaves_the_collector_as_it_was(heap):
