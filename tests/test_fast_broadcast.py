@@ -12,7 +12,8 @@ from engineio import async_server as engineio_server
 from engineio import async_socket, base_server as engineio_base_server, base_socket
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
-from socketio import async_manager, async_pubsub_manager, async_server, base_manager, packet
+from socketio import async_manager, async_pubsub_manager, async_server, base_manager, base_server
+from socketio import packet
 
 from bench.wsclient import open_client
 from live.app import SIO
@@ -21,7 +22,7 @@ from support import Client, Follower, joined, running_server
 
 #: sha256 (first 16 hex digits) of the source of every internal the direct path relies on, as in
 #: python-socketio 5.18.1 / python-engineio 4.15.1. If this test fails after an upgrade, re-read
-#: live/transport/broadcast.py and live/transport/direct.py against the new code before updating
+#: live/transport/broadcast.py, direct.py and inbound.py against the new code before updating
 #: the pins and these digests.
 INTERNALS = {
     "socketio.AsyncManager.emit": (async_manager.AsyncManager.emit, "01ccd5b82b4f955e"),
@@ -35,6 +36,13 @@ INTERNALS = {
         async_pubsub_manager.AsyncPubSubManager._handle_emit, "4284671be955f644"),
     "socketio.AsyncServer._handle_event": (
         async_server.AsyncServer._handle_event, "65178105ef8b593d"),
+    "socketio.AsyncServer._handle_eio_message": (
+        async_server.AsyncServer._handle_eio_message, "bef50fc0e1635921"),
+    "socketio.AsyncServer._handle_event_internal": (
+        async_server.AsyncServer._handle_event_internal, "472e8b723a12d507"),
+    "socketio.BaseServer._get_event_handler": (
+        base_server.BaseServer._get_event_handler, "e18d9a6570aaaaf4"),
+    "socketio.Packet.decode": (packet.Packet.decode, "61ad7904b539f472"),
     "socketio.AsyncServer._send_packet": (async_server.AsyncServer._send_packet, "a00022b42c1c29e9"),
     "socketio.AsyncServer._send_eio_packet": (
         async_server.AsyncServer._send_eio_packet, "64cf72a2ab7d75b1"),

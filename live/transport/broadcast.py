@@ -26,7 +26,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from socketio import packet as sio_packet
 
-from live.transport import direct
+from live.transport import direct, inbound
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +196,8 @@ def redis_status(manager: socketio.AsyncManager) -> str:
 
 
 def install(sio: socketio.AsyncServer) -> bool:
-    """Use the direct websocket driver and sockets for this server; False (stock behaviour) on
-    other versions."""
+    """Use the direct websocket driver, sockets and event reader for this server; False (stock
+    behaviour) on other versions."""
     if not pinned_versions_installed():
         log.warning("fast broadcast disabled: written for %s", PINNED)
         sio.manager.direct = False
@@ -205,12 +205,15 @@ def install(sio: socketio.AsyncServer) -> bool:
     eio = sio.eio
     eio._async = {**eio._async, "websocket": direct.DirectWebSocket}
     stock_connect = eio.handlers["connect"]
+    # The direct reader runs each command before reading the next, as async_handlers=False does.
+    events = None if sio.async_handlers else inbound.reader(sio)
 
     async def connect(eio_sid: str, environ: dict) -> object:
         """engine.io made a stock socket a moment ago; make it direct before its first ping."""
         socket = eio.sockets.get(eio_sid)
         if type(socket) is async_socket.AsyncSocket:
             socket.__class__ = direct.DirectSocket
+            socket.events = events
         return await stock_connect(eio_sid, environ)
 
     eio.on("connect", connect)

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import struct
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType
 from aiohttp.web import WebSocketResponse
@@ -76,6 +77,9 @@ class DirectSocket(async_socket.AsyncSocket):
 
     #: The websocket's transport while the socket is settled on it; None means use the queue.
     direct_transport: asyncio.Transport | None = None
+    #: Reads a text message's Socket.IO event in one step (`live.transport.inbound`), or returns
+    #: False to leave it to engine.io's `receive`; None: every message goes there.
+    events: Callable[["DirectSocket", str], Awaitable[bool]] | None = None
     _ping_timer: asyncio.TimerHandle | None = None
 
     async def send(self, pkt: eio_packet.Packet) -> None:
@@ -143,6 +147,9 @@ class DirectSocket(async_socket.AsyncSocket):
         if self._settle(transport):
             try:
                 while (data := await _read(ws, server)) is not None:
+                    events = self.events
+                    if events is not None and isinstance(data, str) and await events(self, data):
+                        continue
                     try:
                         pkt = eio_packet.Packet(encoded_packet=data)
                     except Exception:  # noqa: BLE001 - not engine.io: end the connection
