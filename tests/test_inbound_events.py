@@ -1,4 +1,4 @@
-"""A settled websocket's events are read in one step, and answered exactly as the stock path would."""
+"""A settled websocket's events are read in one step, and answered as the stock path would."""
 
 import asyncio
 import json
@@ -103,6 +103,7 @@ async def _call(client, case: list) -> list:
     b'42\xd9\xa3["snapshot",{}]',  # a digit, but not an ASCII one
     b'42{"not":"a list"}',
     b'42[17]',
+    b"421" + b"[" * 5000 + b"]" * 5000,  # nested deeper than the JSON decoder goes
     b"42" + b"9" * 20 + b'["snapshot",{}]',  # an ack id python-socketio refuses
     b'42/screen,["snapshot",{}]',  # a namespace this socket never joined
 ])

@@ -89,7 +89,6 @@ class DirectManager(socketio.AsyncManager):
             await asyncio.gather(*(self.server._send_eio_packet(s, eio_pkt) for s in queued),
                                  return_exceptions=True)
 
-
     def _recipients(self, namespace: str, room, skip_sid) -> list[str]:
         """The engine.io ids of the room's (or rooms') sockets, less the skipped ones.
 
