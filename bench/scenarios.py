@@ -136,10 +136,10 @@ async def votes(target: Target, gen: Generator, opts: Options) -> dict:
     ids = asked["ids"]
     await asyncio.sleep(0.5)
     cpu0 = cpu_seconds(target.pid)
-    storm = [await gen.one(voting, "votes", timeout=opts.vote_seconds + 120,
-                           voters=opts.voters, skip=0, rate=opts.vote_rate,
-                           duration=opts.vote_seconds, questions=ids)]
-    last_vote = max(r["last_ack"] for r in storm)
+    storm = await gen.one(voting, "votes", timeout=opts.vote_seconds + 120,
+                          voters=opts.voters, skip=0, rate=opts.vote_rate,
+                          duration=opts.vote_seconds, questions=ids)
+    last_vote = storm["last_ack"]
     truth = target.database()
     snap = (await gen.one(0, "snapshot"))["snapshot"]
     final_seq = truth["seq"] if truth else snap["seq"]
@@ -153,16 +153,16 @@ async def votes(target: Target, gen: Generator, opts: Options) -> dict:
         await asyncio.sleep(0.05)
     cpu1 = cpu_seconds(target.pid)
     converge = [t - last_vote for r in reached for t in r["times"]]
-    lat = [x for r in storm for x in r["latencies"]]
+    lat = storm["latencies"]
     fulls = [f for r in reached for f in r["full"]]
     snap_votes = {q["id"]: q["votes"] for q in snap["questions"]}
     return {
         "watchers": opts.watchers, "voters": opts.voters, "clients": conn["connected"],
         "failed": conn["failed"], "rate_target": opts.vote_rate, "seconds": opts.vote_seconds,
-        "votes_sent": sum(r["sent"] for r in storm),
-        "votes_per_s": round(sum(r["sent"] for r in storm) / opts.vote_seconds, 1),
-        "acked": len(lat), "refused": sum(r["refused"] for r in storm),
-        "lost": sum(r["lost"] for r in storm),
+        "votes_sent": storm["sent"],
+        "votes_per_s": round(storm["sent"] / opts.vote_seconds, 1),
+        "acked": len(lat), "refused": storm["refused"],
+        "lost": storm["lost"],
         "ack_p50_ms": ms(pct(lat, 50)), "ack_p99_ms": ms(pct(lat, 99)), "ack_max_ms": ms(max(lat, default=None)),
         "final_seq": final_seq, "reached_final": done,
         "converge_p50_ms": ms(pct(converge, 50)), "converge_p99_ms": ms(pct(converge, 99)),
@@ -172,7 +172,7 @@ async def votes(target: Target, gen: Generator, opts: Options) -> dict:
             {int(k): v for k, v in f.items()} == {k: v for k, v in truth_votes.items()} for f in fulls),
         "gaps": sum(r["gaps"] for r in reached), "stale": sum(r["stale"] for r in reached),
         "cpu_s": round(cpu1 - cpu0, 2),
-        "errors": [e for r in storm for e in r["errors"]][:3],
+        "errors": storm["errors"][:3],
     }
 
 
