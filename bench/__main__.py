@@ -37,7 +37,7 @@ SHOWN = {
               "watchers_equal_db", "gaps", "cpu_s"],
     "join": ["ok", "failed", "elapsed_s", "join_p50_ms", "join_p99_ms", "join_max_ms",
              "cpu_ms_per_join"],
-    "memory": ["clients", "idle_kb_per_client", "rss_mib"],
+    "memory": ["clients", "idle_kb_per_client", "rss_mib", "left", "leave_stall_ms"],
     "poll": ["clients", "acked", "refused", "ack_p50_ms", "ack_p99_ms", "final_p50_ms",
              "final_max_ms", "reached_final", "tallies_exact", "watchers_exact", "gaps", "cpu_s"],
 }
@@ -64,7 +64,7 @@ async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | N
         if scenario == "fanout":
             run = scenarios.fanout(target, gen, opts, n)
         elif scenario == "memory":
-            run = scenarios.fanout(target, gen, opts, n, asks=0)
+            run = scenarios.memory(target, gen, opts, n)
         elif scenario == "votes":
             run = scenarios.votes(target, gen, opts)
         elif scenario == "poll":

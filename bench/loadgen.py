@@ -230,10 +230,24 @@ class Worker:
         _, reply = await self.clients[0].call("snapshot", {})
         return {"snapshot": reply.get("data"), "reply_ok": reply.get("ok")}
 
-    def close(self) -> dict:
-        for c in self.clients:
+    def close(self, keep: int = 0) -> dict:
+        """Close every client but the first `keep`, all at once."""
+        for c in self.clients[keep:]:
             c.close()
-        return {"closed": len(self.clients)}
+        return {"closed": len(self.clients[keep:])}
+
+    async def probe(self, seconds: float, interval: float) -> dict:
+        """The first client asks for a snapshot every `interval` s for `seconds`, one at a time;
+        how long each answer took."""
+        latencies = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            latency, reply = await self.clients[0].call("snapshot", {})
+            if not reply.get("ok"):
+                raise RuntimeError(f"snapshot refused: {str(reply)[:200]}")
+            latencies.append(latency)
+            await asyncio.sleep(interval)
+        return {"latencies": latencies}
 
 
 async def serve(host: str, port: int, deadline: float) -> None:

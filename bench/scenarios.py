@@ -11,6 +11,7 @@ from bench.runner import LIVE_ENV, Generator, Target, cpu_seconds, pct, rss_byte
 
 MS = 1000.0
 ASKERS = 50  # participants taking turns to ask: each stays under the flood limit (5 a minute)
+LEAVE_PROBE_SECONDS = 3.0  # how long the one staying client probes after the others left
 
 
 @dataclass
@@ -113,6 +114,17 @@ async def fanout(target: Target, gen: Generator, opts: Options, n: int, asks: in
         "cpu_us_per_delivery": round((cpu1 - cpu0) * 1e6 / max(1, len(deliveries)), 2),
         "gaps": sum(m["gaps"] for m in marks), "stale": sum(m["stale"] for m in marks),
     })
+    return metrics
+
+
+async def memory(target: Target, gen: Generator, opts: Options, n: int) -> dict:
+    """N idle joined clients: the server's memory for them; then all but one leave at once (the
+    end of a session, a venue's Wi-Fi dropping) while the one left keeps asking for snapshots."""
+    metrics = await fanout(target, gen, opts, n, asks=0)
+    closed = await gen.all("close", per_worker=lambda i: {"keep": 1 if i == 0 else 0})
+    probe = await gen.one(0, "probe", seconds=LEAVE_PROBE_SECONDS, interval=0.01)
+    metrics["left"] = sum(c["closed"] for c in closed)
+    metrics["leave_stall_ms"] = ms(max(probe["latencies"]))
     return metrics
 
 
