@@ -30,6 +30,12 @@ INTERNALS = {
         base_manager.BaseManager.get_participants, "7d78ad681c95de5b"),
     "socketio.BaseManager.basic_enter_room": (
         base_manager.BaseManager.basic_enter_room, "3f509586d2d7f47e"),
+    "socketio.BaseManager.basic_leave_room": (
+        base_manager.BaseManager.basic_leave_room, "e27f3eea06d1c6a6"),
+    "socketio.BaseManager.basic_close_room": (
+        base_manager.BaseManager.basic_close_room, "1d81a80fe1cac5a5"),
+    "socketio.BaseManager.basic_disconnect": (
+        base_manager.BaseManager.basic_disconnect, "2933b50bc4b2ea7b"),
     "socketio.AsyncPubSubManager.emit": (
         async_pubsub_manager.AsyncPubSubManager.emit, "6cc46e0ff9b6d7cf"),
     "socketio.AsyncPubSubManager._handle_emit": (
@@ -113,6 +119,82 @@ async def test_recipients_are_the_rooms_participants_less_the_skipped(server, ev
     assert sorted(manager._recipients("/", None, None)) == stock(None)
     for c in raw:
         c.close()
+
+
+def _manager_state(manager) -> tuple:
+    rooms = {ns: {room: dict(members) for room, members in by_room.items()}
+             for ns, by_room in manager.rooms.items()}
+    return rooms, manager.callbacks, manager.pending_connect, manager.pending_disconnect
+
+
+def test_disconnect_leaves_what_the_stock_disconnect_leaves():
+    """The same random enters, leaves, closes and disconnects on the stock manager and ours."""
+    import random
+
+    stock, ours = async_manager.AsyncManager(), broadcast.DirectManager()
+    draw = random.Random(6)
+    namespaces, rooms = ["/", "/screen"], ["e:1", "e:2", "p:1", "p:2", "m:1"]
+    connected: list[tuple[str, str]] = []
+    for step in range(3000):
+        action = draw.random()
+        if action < 0.3 or not connected:
+            sid, ns = f"s{step}", draw.choice(namespaces)
+            pending, callback = draw.random() < 0.3, draw.random() < 0.3
+            for manager in (stock, ours):
+                manager.basic_enter_room(sid, ns, None, eio_sid=f"e{step}")
+                manager.basic_enter_room(sid, ns, sid, eio_sid=f"e{step}")
+                if pending:
+                    manager.pending_connect.setdefault(ns, []).append(sid)
+                if callback:
+                    manager.callbacks[sid] = {1: print}
+            connected.append((sid, ns))
+        elif action < 0.65:
+            sid, ns = draw.choice(connected)
+            room = draw.choice(rooms)
+            for manager in (stock, ours):
+                manager.basic_enter_room(sid, ns, room)
+        elif action < 0.75:
+            sid, ns = draw.choice(connected)
+            room = draw.choice(rooms + [sid])
+            for manager in (stock, ours):
+                manager.basic_leave_room(sid, ns, room)
+        elif action < 0.78:
+            ns, room = draw.choice(namespaces), draw.choice(rooms)
+            for manager in (stock, ours):
+                manager.basic_close_room(room, ns)
+        else:
+            sid, ns = connected.pop(draw.randrange(len(connected)))
+            pending = draw.random() < 0.5
+            for manager in (stock, ours):
+                if pending:
+                    manager.pre_disconnect(sid, ns)
+                manager.basic_disconnect(sid, ns)
+        assert _manager_state(ours) == _manager_state(stock), f"step {step}"
+    for ns, by_sid in ours.joined.items():
+        for sid, joined in by_sid.items():
+            assert set(joined) == {r for r, members in stock.rooms[ns].items() if sid in members}
+    assert sum(len(by_sid) for by_sid in ours.joined.values()) == sum(
+        len(by_room.get(None, ())) for by_room in stock.rooms.values())
+
+
+async def test_sockets_that_leave_take_only_their_own_rooms_with_them(server, event):
+    host, port = server.url.removeprefix("http://").split(":")
+    staying = await joined(server, event["code"])
+    leaving = [await joined(server, event["code"]) for _ in range(3)]
+    manager = server.app[SIO].manager
+    assert len(manager.joined["/"]) == 4
+    for client in leaving:
+        await client.close()
+    deadline = time.monotonic() + 5
+    while len(manager.joined["/"]) > 1:
+        assert time.monotonic() < deadline, "the leaving sockets were not disconnected"
+        await asyncio.sleep(0.02)
+    ((sid, rooms),) = manager.joined["/"].items()
+    assert set(rooms) == {r for r, members in manager.rooms["/"].items() if sid in members}
+    assert len(manager.rooms["/"]) == len(rooms)  # the leavers' own rooms are gone
+    await staying.ask("Who is still here after the others left?")
+    await staying.wait_for(lambda m: m["type"] == "question")
+    await staying.close()
 
 
 def test_text_frame_lengths():
