@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import importlib.metadata
 import inspect
+import random
 import socket
 import time
 
@@ -129,8 +130,6 @@ def _manager_state(manager) -> tuple:
 
 def test_disconnect_leaves_what_the_stock_disconnect_leaves():
     """The same random enters, leaves, closes and disconnects on the stock manager and ours."""
-    import random
-
     stock, ours = async_manager.AsyncManager(), broadcast.DirectManager()
     draw = random.Random(6)
     namespaces, rooms = ["/", "/screen"], ["e:1", "e:2", "p:1", "p:2", "m:1"]
@@ -178,7 +177,6 @@ def test_disconnect_leaves_what_the_stock_disconnect_leaves():
 
 
 async def test_sockets_that_leave_take_only_their_own_rooms_with_them(server, event):
-    host, port = server.url.removeprefix("http://").split(":")
     staying = await joined(server, event["code"])
     leaving = [await joined(server, event["code"]) for _ in range(3)]
     manager = server.app[SIO].manager
