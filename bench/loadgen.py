@@ -232,9 +232,10 @@ class Worker:
 
     def close(self, keep: int = 0) -> dict:
         """Close every client but the first `keep`, all at once."""
-        for c in self.clients[keep:]:
+        leaving = self.clients[keep:]
+        for c in leaving:
             c.close()
-        return {"closed": len(self.clients[keep:])}
+        return {"closed": len(leaving)}
 
     async def probe(self, seconds: float, interval: float) -> dict:
         """The first client asks for a snapshot every `interval` s for `seconds`, one at a time;
