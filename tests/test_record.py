@@ -56,3 +56,22 @@ async def test_the_record_counts_everything_and_hides_harmful_text(server):
     assert all(q["decided_at"] >= q["asked_at"] for q in record["withheld_questions"])
     for client in (mod, *authors):
         await client.close()
+
+
+async def test_a_rejected_question_withdrawn_by_its_author_stays_withheld_on_the_record(server):
+    created = await server.create_event("Withdrawn after rejection", moderation="pre")
+    code = created["event"]["code"]
+    mod = await moderator(server, created)
+    author = await joined(server, code)
+    asked = await author.ok("ask", {"text": OFF_TOPIC})
+    await mod.act("reject", await mod.question(asked["question"]["id"]), reason="off_topic")
+    withdrawn = await author.ok("withdraw", {"question_id": asked["question"]["id"]})
+    assert withdrawn["question"]["status"] == "withdrawn"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/api/events/{code}/record") as res:
+            record = (await res.json())["data"]
+    assert (record["received"], record["withheld"], record["withdrawn_by_author"]) == (1, 1, 0)
+    assert record["withheld_by_reason"]["off_topic"] == 1
+    assert [q["text"] for q in record["withheld_questions"]] == [None]  # its author took it back
+    for client in (mod, author):
+        await client.close()

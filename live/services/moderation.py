@@ -372,7 +372,9 @@ class ModerationService(Service):
                     "reason": q["reason"],
                     "asked_at": q["created_at"],
                     "decided_at": q["decided_at"],
-                    "text": q["text"] if q["reason"] in PUBLIC_TEXT_REASONS else None,
+                    "text": q["text"]
+                    if q["reason"] in PUBLIC_TEXT_REASONS and q["status"] == QuestionStatus.REJECTED
+                    else None,
                 }
                 for q in withheld
             ],

@@ -106,9 +106,17 @@ async def log_of(conn: InThread, event_id: int, limit: int) -> list[dict]:
         return [dict(row) for row in await cur.fetchall()]
 
 
+#: A question its author withdrew after moderators (or a filter) rejected it: the decision was
+#: made and stays on the public record as withheld; an approval clears the reason.
+WITHDRAWN_AFTER_REJECTION = "status = 'withdrawn' AND reason IS NOT NULL"
+
+
 async def status_counts(conn: InThread, event_id: int) -> dict[str, int]:
+    """Questions per status, for the public record: one withdrawn after rejection counts as rejected."""
     async with conn.execute(
-        "SELECT status, count(*) FROM questions WHERE event_id = ? GROUP BY status", (event_id,)
+        f"SELECT CASE WHEN {WITHDRAWN_AFTER_REJECTION} THEN 'rejected' ELSE status END AS shown, "
+        "count(*) FROM questions WHERE event_id = ? GROUP BY shown",
+        (event_id,),
     ) as cur:
         return {row[0]: row[1] for row in await cur.fetchall()}
 
@@ -125,8 +133,8 @@ async def decision_delays(conn: InThread, event_id: int) -> list[float]:
 
 async def withheld(conn: InThread, event_id: int) -> list[dict]:
     async with conn.execute(
-        "SELECT id, text, reason, created_at, decided_at FROM questions "
-        "WHERE event_id = ? AND status = 'rejected' ORDER BY id",
+        "SELECT id, text, status, reason, created_at, decided_at FROM questions "
+        f"WHERE event_id = ? AND (status = 'rejected' OR {WITHDRAWN_AFTER_REJECTION}) ORDER BY id",
         (event_id,),
     ) as cur:
         return [dict(row) for row in await cur.fetchall()]
