@@ -176,7 +176,7 @@ class QAService(Service):
                 news = await question_news(conn, None, row)
                 return {"question": public_question(row), "mine": own_question(row)}, news
 
-            return await once(conn, participant_id, op_id, apply)
+            return await once(conn, participant_id, "ask", op_id, apply)
 
         return await self._write(work)
 
@@ -227,7 +227,7 @@ class QAService(Service):
                 result["votes"] = votes
                 return result, [VoteCount(identity.event_id, seq, question_id, votes)]
 
-            return await once(conn, participant_id, op_id, apply)
+            return await once(conn, participant_id, "upvote" if up else "unvote", op_id, apply)
 
         return await self._write(work)
 
