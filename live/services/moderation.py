@@ -15,7 +15,7 @@ from live.domain.model import QuestionStatus, RejectReason
 from live.domain.views import balance, log_entry, moderator_participant, moderator_question
 from live.domain.views import public_event, stage
 from live.services.news import participant_news, question_news, set_focus, stage_news
-from live.services.unit import Outcome, Service
+from live.services.unit import Outcome, Service, open_event
 from live.store import Database, InThread
 from live.store import events as event_store
 from live.store import moderation as moderation_store
@@ -270,9 +270,10 @@ class ModerationService(Service):
         """Put one question on the big screen, replacing any other, or clear the screen."""
 
         async def work(conn: InThread) -> Outcome:
-            await _session(conn, mod)
             row = None
-            if question_id is not None:
+            if question_id is None:
+                await _changing(conn, mod)
+            else:
                 row = await _current(conn, mod, question_id, version)
                 if row["status"] not in VISIBLE_STATUSES:
                     raise LiveError(errors.INVALID, "Only a published question can go on screen.")
@@ -288,7 +289,7 @@ class ModerationService(Service):
         """Hold a participant's new questions for review (or stop doing so)."""
 
         async def work(conn: InThread) -> Outcome:
-            await _session(conn, mod)
+            await _changing(conn, mod)
             participant = await participant_store.get_participant(conn, participant_id)
             if participant is None or participant["event_id"] != mod.event_id:
                 raise LiveError(errors.NOT_FOUND, f"No participant {participant_id} here.")
@@ -308,8 +309,7 @@ class ModerationService(Service):
 
     async def set_mode(self, mod: Moderator, mode: ModerationMode) -> dict:
         async def work(conn: InThread) -> Outcome:
-            await _session(conn, mod)
-            event = await event_store.get_event(conn, mod.event_id)
+            event = await _changing(conn, mod)
             if event["moderation_mode"] == mode:
                 return {"stage": stage(event)}, []
             await event_store.update_event(conn, mod.event_id, {"moderation_mode": mode.value})
@@ -324,8 +324,7 @@ class ModerationService(Service):
         """Put the balance of voices on the big screen, or take it off."""
 
         async def work(conn: InThread) -> Outcome:
-            await _session(conn, mod)
-            event = await event_store.get_event(conn, mod.event_id)
+            event = await _changing(conn, mod)
             if bool(event["screen_balance"]) == show:
                 return {"stage": stage(event)}, []
             await event_store.update_event(conn, mod.event_id, {"screen_balance": int(show)})
@@ -385,6 +384,12 @@ async def _session(conn: InThread, mod: Moderator) -> None:
         raise LiveError(errors.FORBIDDEN, "This moderator session has been revoked.")
 
 
+async def _changing(conn: InThread, mod: Moderator) -> dict:
+    """The event, for a live session's change: a closed event refuses moderators' changes too."""
+    await _session(conn, mod)
+    return await open_event(conn, mod.event_id)
+
+
 async def _in_event(conn: InThread, mod: Moderator, question_id: int) -> dict:
     row = await question_store.get_question(conn, question_id)
     if row is None or row["event_id"] != mod.event_id:
@@ -396,7 +401,7 @@ async def _current(
     conn: InThread, mod: Moderator, question_id: int, version: int | None
 ) -> dict:
     """The question as the moderator saw it, or a conflict carrying what it is now."""
-    await _session(conn, mod)
+    await _changing(conn, mod)
     row = await _in_event(conn, mod, question_id)
     if row["version"] != version:
         raise LiveError(

@@ -238,13 +238,14 @@ class QAService(Service):
             raise LiveError(errors.INVALID, "This server does not send email.")
 
         async def work(conn: InThread) -> Outcome:
+            await open_event(conn, identity.event_id)
             await record_store.set_receipt_address(conn, participant_id, email)
             return {"email": email}, []
 
         return await self._write(work)
 
     async def delete_receipt(self, identity: Identity) -> dict:
-        """Forget the author's address at once; always allowed, even with email switched off."""
+        """Forget the author's address at once; a right kept even with email off or the event closed."""
         participant_id = identity.require_participant()
 
         async def work(conn: InThread) -> Outcome:
