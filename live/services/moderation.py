@@ -189,7 +189,8 @@ class ModerationService(Service):
         async def work(conn: InThread) -> Outcome:
             row = await _current(conn, mod, question_id, version)
             if row["status"] not in review.EDITABLE:
-                raise LiveError(errors.INVALID, f"A {row['status']} question cannot be edited.")
+                status = errors.with_article(row["status"])
+                raise LiveError(errors.INVALID, f"{status} question cannot be edited.")
             original = row["original_text"] or row["text"]
             after = await question_store.update_question(
                 conn, question_id, {"text": text, "original_text": original}
@@ -209,7 +210,8 @@ class ModerationService(Service):
             if into == question_id or row["status"] not in review.MERGEABLE:
                 raise LiveError(errors.INVALID, "This question cannot be merged there.")
             if target["status"] not in review.MERGE_TARGETS:
-                raise LiveError(errors.INVALID, f"A {target['status']} question takes no merges.")
+                status = errors.with_article(target["status"])
+                raise LiveError(errors.INVALID, f"{status} question takes no merges.")
             if await question_store.merged_into(conn, question_id):
                 raise LiveError(errors.INVALID, "Unmerge the questions merged into this one first.")
             after = await question_store.update_question(

@@ -214,7 +214,7 @@ class QAService(Service):
                 if not is_visible(row):
                     raise LiveError(errors.NOT_FOUND, "This question is not open for votes.")
                 if row["participant_id"] == participant_id:
-                    raise LiveError(errors.FORBIDDEN, "You cannot upvote your own question.")
+                    raise LiveError(errors.FORBIDDEN, "You cannot vote on your own question.")
                 if up:
                     changed = await question_store.add_vote(conn, question_id, participant_id)
                 else:
