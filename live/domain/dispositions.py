@@ -52,7 +52,8 @@ class Outcome:
         if self.stream_time is not None and d is not D.ANSWERED_LIVE:
             raise LiveError(errors.INVALID, "Only a live answer has a time in the stream.")
         if self.response is not None and d not in {D.ANSWERED_IN_WRITING, D.DECLINED}:
-            raise LiveError(errors.INVALID, f"A '{d}' question has no written response.")
+            which = errors.with_article(f"'{d}'")
+            raise LiveError(errors.INVALID, f"{which} question has no written response.")
         if (self.referred_to is not None or self.due_date is not None) and d is not D.REFERRED:
             raise LiveError(errors.INVALID, "Only a referral names a body and a due date.")
         return self
@@ -70,7 +71,8 @@ class Outcome:
 def settle(status: QuestionStatus, current: Disposition, outcome: Outcome) -> QuestionStatus:
     """Check the move and return the question's new status: an answer marks it answered."""
     if status not in VISIBLE_STATUSES:
-        raise LiveError(errors.INVALID, f"A {status} question has no disposition; publish it first.")
+        which = errors.with_article(status)
+        raise LiveError(errors.INVALID, f"{which} question has no disposition; publish it first.")
     if outcome.disposition not in TRANSITIONS[current]:
         raise LiveError(
             errors.INVALID, f"A question {current} cannot become {outcome.disposition}."

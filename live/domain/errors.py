@@ -9,6 +9,12 @@ CONFLICT = "conflict"
 INTERNAL = "internal"
 
 
+def with_article(word: str) -> str:
+    """'An answered question', never 'A answered': many status and kind names start with a vowel."""
+    first = word.lstrip("'")[:1].lower()
+    return f"{'An' if first and first in 'aeiou' else 'A'} {word}"
+
+
 class LiveError(Exception):
     """A refusal a client can act on: a stable code, a human message and optional details."""
 

@@ -62,7 +62,8 @@ WITH_OPTIONS = frozenset({PollKind.SINGLE, PollKind.MULTIPLE, PollKind.RANKING})
 def transition(current: PollState, target: PollState) -> PollState:
     """A poll goes draft → open ⇄ closed; anything else is refused."""
     if target not in TRANSITIONS[current]:
-        raise LiveError(errors.CONFLICT, f"A {current.value} poll cannot become {target.value}.")
+        state = errors.with_article(current.value)
+        raise LiveError(errors.CONFLICT, f"{state} poll cannot become {target.value}.")
     return target
 
 
@@ -89,7 +90,8 @@ class PollSpec:
             if len({o.casefold() for o in self.options}) != len(self.options):
                 raise LiveError(errors.INVALID, "Options must differ from each other.")
         elif self.options:
-            raise LiveError(errors.INVALID, f"A {self.kind.value} poll has no options.")
+            kind = errors.with_article(self.kind.value)
+            raise LiveError(errors.INVALID, f"{kind} poll has no options.")
         if self.kind is PollKind.MULTIPLE and not 1 <= self.max_choices <= len(self.options):
             raise LiveError(errors.INVALID, "max_choices is between 1 and the number of options.")
         if self.kind is PollKind.RATING:

@@ -74,5 +74,6 @@ def transition(action: str, current: QuestionStatus) -> QuestionStatus:
     """The status an action leaves a question in; refuses moves the lifecycle does not allow."""
     allowed, target = TRANSITIONS[action]
     if current not in allowed:
-        raise LiveError(errors.INVALID, f"A {current} question cannot be given '{action}'.")
+        status = errors.with_article(current)
+        raise LiveError(errors.INVALID, f"{status} question cannot be given '{action}'.")
     return target

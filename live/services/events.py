@@ -10,7 +10,7 @@ from live.domain.changes import Change, News
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
-from live.services.unit import Service
+from live.services.unit import Service, refuse_unless_open
 from live.store import Database, InThread
 from live.store import events as event_store
 
@@ -126,7 +126,14 @@ class EventService(Service):
         return event
 
     async def update(self, code: str, fields: dict) -> dict:
-        """Change an event's details, state or filter settings; participants see it at once."""
+        """Change an event's details or filter settings; participants see it at once."""
+        return await self._change(code, fields, while_closed=False)
+
+    async def set_state(self, code: str, state: EventState) -> dict:
+        """Close or reopen an event: the one change a closed event takes from its organisers."""
+        return await self._change(code, {"state": state.value}, while_closed=True)
+
+    async def _change(self, code: str, fields: dict, *, while_closed: bool) -> dict:
         code = codes.normalise_code(code)
         fields = {k: json.dumps(v) if isinstance(v, list) else v for k, v in fields.items()}
 
@@ -134,6 +141,8 @@ class EventService(Service):
             event = await event_store.get_event_by_code(conn, code)
             if event is None:
                 raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
+            if not while_closed:
+                refuse_unless_open(event["state"])
             changed = {k: v for k, v in fields.items() if event[k] != v}
             if not changed:
                 return event, []
@@ -143,6 +152,3 @@ class EventService(Service):
             return event, [Change(event["id"], seq, "event", {"event": public_event(event)})]
 
         return await self._write(work)
-
-    async def set_state(self, code: str, state: EventState) -> dict:
-        return await self.update(code, {"state": state.value})

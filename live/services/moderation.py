@@ -15,7 +15,7 @@ from live.domain.model import QuestionStatus, RejectReason
 from live.domain.views import balance, log_entry, moderator_participant, moderator_question
 from live.domain.views import public_event, stage
 from live.services.news import participant_news, question_news, set_focus, stage_news
-from live.services.unit import Outcome, Service
+from live.services.unit import Outcome, Service, open_event
 from live.store import Database, InThread
 from live.store import events as event_store
 from live.store import moderation as moderation_store
@@ -189,7 +189,8 @@ class ModerationService(Service):
         async def work(conn: InThread) -> Outcome:
             row = await _current(conn, mod, question_id, version)
             if row["status"] not in review.EDITABLE:
-                raise LiveError(errors.INVALID, f"A {row['status']} question cannot be edited.")
+                status = errors.with_article(row["status"])
+                raise LiveError(errors.INVALID, f"{status} question cannot be edited.")
             original = row["original_text"] or row["text"]
             after = await question_store.update_question(
                 conn, question_id, {"text": text, "original_text": original}
@@ -209,7 +210,8 @@ class ModerationService(Service):
             if into == question_id or row["status"] not in review.MERGEABLE:
                 raise LiveError(errors.INVALID, "This question cannot be merged there.")
             if target["status"] not in review.MERGE_TARGETS:
-                raise LiveError(errors.INVALID, f"A {target['status']} question takes no merges.")
+                status = errors.with_article(target["status"])
+                raise LiveError(errors.INVALID, f"{status} question takes no merges.")
             if await question_store.merged_into(conn, question_id):
                 raise LiveError(errors.INVALID, "Unmerge the questions merged into this one first.")
             after = await question_store.update_question(
@@ -270,9 +272,10 @@ class ModerationService(Service):
         """Put one question on the big screen, replacing any other, or clear the screen."""
 
         async def work(conn: InThread) -> Outcome:
-            await _session(conn, mod)
             row = None
-            if question_id is not None:
+            if question_id is None:
+                await _changing(conn, mod)
+            else:
                 row = await _current(conn, mod, question_id, version)
                 if row["status"] not in VISIBLE_STATUSES:
                     raise LiveError(errors.INVALID, "Only a published question can go on screen.")
@@ -288,7 +291,7 @@ class ModerationService(Service):
         """Hold a participant's new questions for review (or stop doing so)."""
 
         async def work(conn: InThread) -> Outcome:
-            await _session(conn, mod)
+            await _changing(conn, mod)
             participant = await participant_store.get_participant(conn, participant_id)
             if participant is None or participant["event_id"] != mod.event_id:
                 raise LiveError(errors.NOT_FOUND, f"No participant {participant_id} here.")
@@ -308,8 +311,7 @@ class ModerationService(Service):
 
     async def set_mode(self, mod: Moderator, mode: ModerationMode) -> dict:
         async def work(conn: InThread) -> Outcome:
-            await _session(conn, mod)
-            event = await event_store.get_event(conn, mod.event_id)
+            event = await _changing(conn, mod)
             if event["moderation_mode"] == mode:
                 return {"stage": stage(event)}, []
             await event_store.update_event(conn, mod.event_id, {"moderation_mode": mode.value})
@@ -324,8 +326,7 @@ class ModerationService(Service):
         """Put the balance of voices on the big screen, or take it off."""
 
         async def work(conn: InThread) -> Outcome:
-            await _session(conn, mod)
-            event = await event_store.get_event(conn, mod.event_id)
+            event = await _changing(conn, mod)
             if bool(event["screen_balance"]) == show:
                 return {"stage": stage(event)}, []
             await event_store.update_event(conn, mod.event_id, {"screen_balance": int(show)})
@@ -387,6 +388,12 @@ async def _session(conn: InThread, mod: Moderator) -> None:
         raise LiveError(errors.FORBIDDEN, "This moderator session has been revoked.")
 
 
+async def _changing(conn: InThread, mod: Moderator) -> dict:
+    """The event, for a live session's change: a closed event refuses moderators' changes too."""
+    await _session(conn, mod)
+    return await open_event(conn, mod.event_id)
+
+
 async def _in_event(conn: InThread, mod: Moderator, question_id: int) -> dict:
     row = await question_store.get_question(conn, question_id)
     if row is None or row["event_id"] != mod.event_id:
@@ -398,7 +405,7 @@ async def _current(
     conn: InThread, mod: Moderator, question_id: int, version: int | None
 ) -> dict:
     """The question as the moderator saw it, or a conflict carrying what it is now."""
-    await _session(conn, mod)
+    await _changing(conn, mod)
     row = await _in_event(conn, mod, question_id)
     if row["version"] != version:
         raise LiveError(

@@ -117,7 +117,7 @@ class PollService(Service):
                     result["reasons"] = reasons
                 return result, [PollAnswered(identity.event_id, seq, poll_id)]
 
-            return await once(conn, participant_id, op_id, apply)
+            return await once(conn, participant_id, "answer", op_id, apply)
 
         return await self._write(work)
 

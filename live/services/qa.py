@@ -176,7 +176,7 @@ class QAService(Service):
                 news = await question_news(conn, None, row)
                 return {"question": public_question(row), "mine": own_question(row)}, news
 
-            return await once(conn, participant_id, op_id, apply)
+            return await once(conn, participant_id, "ask", op_id, apply)
 
         return await self._write(work)
 
@@ -214,7 +214,7 @@ class QAService(Service):
                 if not is_visible(row):
                     raise LiveError(errors.NOT_FOUND, "This question is not open for votes.")
                 if row["participant_id"] == participant_id:
-                    raise LiveError(errors.FORBIDDEN, "You cannot upvote your own question.")
+                    raise LiveError(errors.FORBIDDEN, "You cannot vote on your own question.")
                 if up:
                     changed = await question_store.add_vote(conn, question_id, participant_id)
                 else:
@@ -227,7 +227,7 @@ class QAService(Service):
                 result["votes"] = votes
                 return result, [VoteCount(identity.event_id, seq, question_id, votes)]
 
-            return await once(conn, participant_id, op_id, apply)
+            return await once(conn, participant_id, "upvote" if up else "unvote", op_id, apply)
 
         return await self._write(work)
 
@@ -238,13 +238,14 @@ class QAService(Service):
             raise LiveError(errors.INVALID, "This server does not send email.")
 
         async def work(conn: InThread) -> Outcome:
+            await open_event(conn, identity.event_id)
             await record_store.set_receipt_address(conn, participant_id, email)
             return {"email": email}, []
 
         return await self._write(work)
 
     async def delete_receipt(self, identity: Identity) -> dict:
-        """Forget the author's address at once; always allowed, even with email switched off."""
+        """Forget the author's address at once; a right kept even with email off or the event closed."""
         participant_id = identity.require_participant()
 
         async def work(conn: InThread) -> Outcome:

@@ -11,7 +11,7 @@ from live.domain.model import QuestionStatus
 from live.domain.views import balance, log_entry, moderator_question, public_event, record_question
 from live.services.news import question_news
 from live.services.unit import Outcome as Result
-from live.services.unit import Service
+from live.services.unit import Service, open_event
 from live.store import Database, InThread
 from live.store import events as event_store
 from live.store import moderation as moderation_store
@@ -119,6 +119,7 @@ class RecordService(Service):
         return await self.db.read(work)
 
     async def set_series(self, code: str, series: str | None) -> dict:
+        """File an event in a series; a closed event may be filed too, to carry its questions."""
         event = await self.event(code)
 
         async def work(conn: InThread) -> Result:
@@ -138,13 +139,15 @@ class RecordService(Service):
 
         Each copy keeps its author (their device sees it among their questions), the name they
         showed, and the votes it had as carried_votes; its own votes start from zero, so a
-        series never counts one person's vote twice.
+        series never counts one person's vote twice. The earlier event is only read, so it may be
+        closed; the next one is written, so it must be open.
         """
         source, target = await self.event(from_code), await self.event(to_code)
         if source["id"] == target["id"] or not source["series"] or source["series"] != target["series"]:
             raise LiveError(errors.INVALID, "Questions can be carried only between events of one series.")
 
         async def work(conn: InThread) -> Result:
+            await open_event(conn, target["id"])
             news: list[News] = []
             carried = []
             for question in await record_store.carried_questions(conn, source["id"], target["id"]):

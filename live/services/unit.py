@@ -50,15 +50,27 @@ def refuse_unless_open(state: str | None) -> None:
 async def once(
     conn: InThread,
     participant_id: int,
+    command: str,
     op_id: str | None,
     apply: Callable[[], Awaitable[Outcome]],
 ) -> Outcome:
-    """Apply a command once per op_id: a retry gets the first ack and changes nothing."""
+    """Apply a command once per op_id: a retry gets the first ack and changes nothing.
+
+    An op_id names one command; reusing it for another would silently answer the wrong one.
+    """
     if op_id is not None:
         prior = await participant_store.get_operation(conn, participant_id, op_id)
         if prior is not None:
-            return prior, []
+            used_for, result = prior
+            if used_for != command:
+                raise LiveError(
+                    errors.INVALID,
+                    f"This op_id was already used for '{used_for}'; "
+                    "give every new command its own op_id.",
+                    {"op_id_used_for": used_for},
+                )
+            return result, []
     result, changes = await apply()
     if op_id is not None:
-        await participant_store.put_operation(conn, participant_id, op_id, result)
+        await participant_store.put_operation(conn, participant_id, op_id, command, result)
     return result, changes

@@ -160,4 +160,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE events ADD COLUMN screen_balance INTEGER NOT NULL DEFAULT 0;
     """,
+    # 6: the command each stored ack answered, so an op_id reused on another command is refused;
+    #    older acks get the command their result's shape shows ('' never matches: refused)
+    """
+    ALTER TABLE operations ADD COLUMN command TEXT NOT NULL DEFAULT '';
+    UPDATE operations SET command = CASE
+        WHEN json_type(result, '$.question') = 'object' THEN 'ask'
+        WHEN json_type(result, '$.poll_id') IS NOT NULL THEN 'answer'
+        WHEN json_type(result, '$.voted') = 'true' THEN 'upvote'
+        WHEN json_type(result, '$.voted') = 'false' THEN 'unvote'
+        ELSE ''
+    END;
+    """,
 ]

@@ -48,21 +48,25 @@ async def update_participant(
     )
 
 
-async def get_operation(conn: InThread, participant_id: int, op_id: str) -> dict | None:
+async def get_operation(
+    conn: InThread, participant_id: int, op_id: str
+) -> tuple[str, dict] | None:
+    """The command an op_id was used for and the ack it got."""
     async with conn.execute(
-        "SELECT result FROM operations WHERE participant_id = ? AND op_id = ?",
+        "SELECT command, result FROM operations WHERE participant_id = ? AND op_id = ?",
         (participant_id, op_id),
     ) as cur:
         row = await cur.fetchone()
-    return None if row is None else json.loads(row["result"])
+    return None if row is None else (row["command"], json.loads(row["result"]))
 
 
 async def put_operation(
-    conn: InThread, participant_id: int, op_id: str, result: dict
+    conn: InThread, participant_id: int, op_id: str, command: str, result: dict
 ) -> None:
     await conn.execute(
-        "INSERT INTO operations (participant_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
-        (participant_id, op_id, json.dumps(result), time.time()),
+        "INSERT INTO operations (participant_id, op_id, command, result, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (participant_id, op_id, command, json.dumps(result), time.time()),
     )
 
 

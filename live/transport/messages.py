@@ -26,9 +26,11 @@ def error(code: str, message: str, details: dict | None = None) -> dict:
 def invalid(exc: ValidationError) -> dict:
     """Summarise pydantic's complaints in one readable line, with the full list as details."""
     problems = []
-    for item in exc.errors(include_url=False, include_input=False, include_context=False):
+    for item in exc.errors(include_url=False, include_input=False):
         where = ".".join(str(part) for part in item["loc"]) or "payload"
-        problems.append({"field": where, "message": item["msg"]})
+        # Our validators' ValueErrors are sentences already; pydantic would prefix "Value error, ".
+        said = str(item["ctx"]["error"]) if item["type"] == "value_error" else item["msg"]
+        problems.append({"field": where, "message": said})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:3])
     return error(errors.INVALID, summary or "Invalid payload.", {"problems": problems})
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from live.domain.polls import PollKind, PollSpec
 from live.domain.text import clean
@@ -124,12 +124,32 @@ class EventUpdate(Payload):
     disabled_filters: list[FilterName] | None = None
 
 
-AnswerValue = (
-    Annotated[int, Field(ge=-(2**31), le=2**31)]
-    | Annotated[list[Annotated[int, Field(ge=0, le=1000)]], Field(max_length=50)]
-    | Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=20)]
-    | Annotated[str, StringConstraints(max_length=RAW_TEXT_MAX)]
-)
+def _answer_shape(value: object) -> str | None:
+    """Which shape of answer this is, so a refusal speaks of that shape alone, by its name."""
+    if type(value) is int:
+        return "number"
+    if type(value) is str:
+        return "text"
+    if type(value) is list:
+        return "words" if value and type(value[0]) is str else "numbers"
+    return None
+
+
+AnswerValue = Annotated[
+    Annotated[Annotated[int, Field(ge=-(2**31), le=2**31)], Tag("number")]
+    | Annotated[
+        list[Annotated[int, Field(ge=0, le=1000)]], Field(max_length=50), Tag("numbers")
+    ]
+    | Annotated[
+        list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=20), Tag("words")
+    ]
+    | Annotated[str, StringConstraints(max_length=RAW_TEXT_MAX), Tag("text")],
+    Discriminator(
+        _answer_shape,
+        custom_error_type="poll_answer",
+        custom_error_message="a poll answer is a number, a list of numbers, a list of words or a text",
+    ),
+]
 
 
 class Answer(Payload):

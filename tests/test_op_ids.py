@@ -1,0 +1,121 @@
+"""An op_id names one command of one participant: a retry gets its ack, another command is refused."""
+
+import json
+import sqlite3
+import time
+
+from live.domain import tokens
+from live.store.migrations import MIGRATIONS
+from support import Client, joined, running_server
+from test_polls import create_poll, set_poll
+
+OLD_SCHEMA = 5  # the last migration before operations recorded their command
+
+
+async def refused_reuse(client: Client, name: str, payload: dict, used_for: str) -> None:
+    reply = await client.call(name, payload)
+    assert reply["ok"] is False, reply
+    assert reply["error"]["code"] == "invalid", reply
+    assert f"'{used_for}'" in reply["error"]["message"], reply
+
+
+async def test_an_upvote_reusing_an_asks_op_id_is_refused_and_does_not_vote(server, event):
+    author = await joined(server, event["code"], name="Author")
+    voter = await joined(server, event["code"])
+    question = await author.ask("Who keeps the minutes?")
+    await voter.ok("ask", {"text": "When is the next meeting?", "op_id": "op-1"})
+
+    await refused_reuse(voter, "upvote", {"question_id": question["id"], "op_id": "op-1"}, "ask")
+    snapshot = await voter.snapshot()
+    assert snapshot["me"]["votes"] == []
+    assert next(q for q in snapshot["questions"] if q["id"] == question["id"])["votes"] == 0
+
+    voted = await voter.ok("upvote", {"question_id": question["id"], "op_id": "op-2"})
+    assert (voted["voted"], voted["votes"]) == (True, 1)
+    for client in (author, voter):
+        await client.close()
+
+
+async def test_unvote_and_upvote_are_different_commands(server, event):
+    author = await joined(server, event["code"], name="Author")
+    voter = await joined(server, event["code"])
+    question = await author.ask("Who keeps the minutes?")
+    ref = {"question_id": question["id"], "op_id": "vote-1"}
+    first = await voter.ok("upvote", ref)
+
+    await refused_reuse(voter, "unvote", ref, "upvote")
+    assert await voter.ok("upvote", ref) == first
+    assert (await voter.snapshot())["me"]["votes"] == [question["id"]]
+    await refused_reuse(voter, "ask", {"text": "Something else entirely", "op_id": "vote-1"}, "upvote")
+    for client in (author, voter):
+        await client.close()
+
+
+async def test_a_poll_answer_reusing_a_votes_op_id_is_refused(server, event):
+    author = await joined(server, event["code"], name="Author")
+    voter = await joined(server, event["code"])
+    question = await author.ask("Who keeps the minutes?")
+    poll = await create_poll(server, event["code"], {"kind": "single", "question": "Useful?", "options": ["Yes", "No"]})
+    await set_poll(server, event["code"], poll["id"], "open")
+    await voter.ok("upvote", {"question_id": question["id"], "op_id": "x"})
+
+    await refused_reuse(voter, "answer", {"poll_id": poll["id"], "value": 0, "op_id": "x"}, "upvote")
+    answered = await voter.ok("answer", {"poll_id": poll["id"], "value": 0, "op_id": "y"})
+    assert answered["value"] == 0
+    await refused_reuse(voter, "upvote", {"question_id": question["id"], "op_id": "y"}, "answer")
+    # op_ids are per participant: another participant's op_id "x" is theirs alone.
+    await author.ok("answer", {"poll_id": poll["id"], "value": 1, "op_id": "x"})
+    for client in (author, voter):
+        await client.close()
+
+
+def _database_before_commands(path, token: str) -> dict:
+    """A database as the last schema without commands left it, with one ack of each command."""
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:OLD_SCHEMA]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {OLD_SCHEMA}")
+    now = time.time()
+    db.execute(
+        "INSERT INTO events (id, code, title, moderator_secret_hash, screen_token_hash, created_at, seq) "
+        "VALUES (1, 'OLDDB', 'Before the upgrade', 'x', 'x', ?, 3)",
+        (now,),
+    )
+    db.execute(
+        "INSERT INTO participants (id, event_id, token_hash, attendance, created_at) VALUES "
+        "(1, 1, ?, 'in_room', ?), (2, 1, 'other', 'remote', ?)",
+        (tokens.digest(token), now, now),
+    )
+    db.execute(
+        "INSERT INTO questions (id, event_id, participant_id, text, attendance, status, votes, created_at, seq) "
+        "VALUES (1, 1, 2, 'Asked by the other one', 'remote', 'published', 1, ?, 1), "
+        "(2, 1, 1, 'Asked before the upgrade', 'in_room', 'published', 0, ?, 2)",
+        (now, now),
+    )
+    db.execute("INSERT INTO votes (question_id, participant_id, created_at) VALUES (1, 1, ?)", (now,))
+    acks = {
+        "old-ask": {"question": {"id": 2, "text": "Asked before the upgrade"}, "mine": {"id": 2}},
+        "old-upvote": {"question_id": 1, "voted": True, "votes": 1},
+        "old-answer": {"poll_id": 7, "value": 0, "counted": True},
+    }
+    db.executemany(
+        "INSERT INTO operations (participant_id, op_id, result, created_at) VALUES (1, ?, ?, ?)",
+        [(op_id, json.dumps(result), now) for op_id, result in acks.items()],
+    )
+    db.commit()
+    db.close()
+    return acks
+
+
+async def test_acks_stored_before_the_upgrade_keep_the_command_they_answered(settings):
+    token = tokens.new_token()
+    acks = _database_before_commands(settings.db, token)
+    async with running_server(settings) as server:
+        client = await Client(server, "OLDDB", token).connect()
+        assert await client.ok("ask", {"text": "Asked before the upgrade", "op_id": "old-ask"}) == acks["old-ask"]
+        assert await client.ok("upvote", {"question_id": 1, "op_id": "old-upvote"}) == acks["old-upvote"]
+        await refused_reuse(client, "upvote", {"question_id": 1, "op_id": "old-ask"}, "ask")
+        await refused_reuse(client, "unvote", {"question_id": 1, "op_id": "old-upvote"}, "upvote")
+        await refused_reuse(client, "ask", {"text": "Anything", "op_id": "old-answer"}, "answer")
+        assert (await client.snapshot())["me"]["votes"] == [1]
+        await client.close()
