@@ -164,3 +164,20 @@ async def test_a_closed_event_takes_no_new_receipt_address_but_forgets_one(mail_
     assert (await author.snapshot())["me"]["receipt_email"] is None
     for client in (author, other, mod):
         await client.close()
+
+
+async def test_closing_the_event_closes_its_open_polls_and_shows_results_kept_for_after(server):
+    created = await server.create_event("Closing time")
+    code = created["event"]["code"]
+    voter = await joined(server, code)
+    later = await create_poll(server, code, SPEC, visibility="after_close")
+    await set_poll(server, code, later["id"], "open")
+    await voter.ok("answer", {"poll_id": later["id"], "value": 0})
+    assert (await voter.snapshot())["polls"][0]["results"] is None
+    status, _ = await server.api("POST", f"/api/events/{code}/close")
+    assert status == 200
+    update = await voter.wait_for(lambda u: u["type"] == "poll" and u["poll"]["state"] == "closed")
+    assert update["poll"]["results"]["all"]["counts"] == [1, 0]
+    poll = (await voter.snapshot())["polls"][0]
+    assert poll["state"] == "closed" and poll["results"]["responses"]["all"] == 1
+    await voter.close()

@@ -10,6 +10,7 @@ from live.domain.changes import Change, News
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
+from live.services.polls import close_open_polls
 from live.services.unit import Service, refuse_unless_open
 from live.store import Database, InThread
 from live.store import events as event_store
@@ -149,6 +150,9 @@ class EventService(Service):
             await event_store.update_event(conn, event["id"], changed)
             seq = await event_store.next_seq(conn, event["id"])
             event = await event_store.get_event(conn, event["id"])
-            return event, [Change(event["id"], seq, "event", {"event": public_event(event)})]
+            news: list[News] = [Change(event["id"], seq, "event", {"event": public_event(event)})]
+            if changed.get("state") == EventState.CLOSED:
+                news += await close_open_polls(conn, event["id"])
+            return event, news
 
         return await self._write(work)

@@ -68,13 +68,8 @@ class PollService(Service):
         async def work(conn: InThread) -> tuple[dict, list]:
             await open_event(conn, event_id)
             poll = await _poll_in_event(conn, event_id, poll_id)
-            transition(PollState(poll["state"]), target)
-            await poll_store.set_state(conn, poll_id, target.value)
-            poll = await poll_store.get_poll(conn, poll_id)
-            tally = results(spec_of(poll), await poll_store.counted_responses(conn, poll_id))
-            seq = await event_store.next_seq(conn, event_id)
-            change = Change(event_id, seq, "poll", {"poll": audience_poll(poll, tally)})
-            return staff_poll(poll, tally), [change]
+            staff, change = await _move(conn, poll, target)
+            return staff, [change]
 
         return await self._write(work)
 
@@ -199,6 +194,26 @@ def _screen(kind: PollKind, answer: object) -> tuple[bool, list[str]]:
         if verdict.action is not Action.PUBLISH:
             reasons.extend(r.value for r in verdict.reasons if r.value not in reasons)
     return not reasons, reasons
+
+
+async def _move(conn: InThread, poll: dict, target: PollState) -> tuple[dict, Change]:
+    """Move a poll to its next state: the staff's view of it, and the room's news."""
+    transition(PollState(poll["state"]), target)
+    await poll_store.set_state(conn, poll["id"], target.value)
+    poll = await poll_store.get_poll(conn, poll["id"])
+    tally = results(spec_of(poll), await poll_store.counted_responses(conn, poll["id"]))
+    seq = await event_store.next_seq(conn, poll["event_id"])
+    change = Change(poll["event_id"], seq, "poll", {"poll": audience_poll(poll, tally)})
+    return staff_poll(poll, tally), change
+
+
+async def close_open_polls(conn: InThread, event_id: int) -> list[Change]:
+    """When the event closes its polls close with it, so results kept for after the close show."""
+    return [
+        (await _move(conn, poll, PollState.CLOSED))[1]
+        for poll in await poll_store.polls_of_event(conn, event_id, include_drafts=False)
+        if poll["state"] == PollState.OPEN
+    ]
 
 
 async def _poll_in_event(conn: InThread, event_id: int, poll_id: int) -> dict:
