@@ -191,6 +191,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
             await asyncio.gather(revocations, return_exceptions=True)
             await fanout.stop()
             await notifier.stop()
+            if isinstance(sio.manager, broadcast.DirectRedisManager):
+                await sio.manager.close()
             if mailer is not None:
                 await mailer.close()
             await db.close()

@@ -16,7 +16,7 @@ order is kept.
 import asyncio
 import importlib.metadata
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import socketio
 from engineio import async_socket
@@ -34,8 +34,13 @@ PINNED = {"python-socketio": "5.18.1", "python-engineio": "4.15.1"}
 #: Seconds between attempts to reach Redis after losing it: short, so clients converge soon after
 #: it returns (python-socketio's own back-off doubles up to a minute).
 REDIS_RETRY_INTERVAL = 0.25
-#: Seconds a Redis connect or publish may take before Redis counts as down for this message.
+#: Seconds a Redis connect, PING, publish or subscribe may take before Redis counts as lost.
 REDIS_TIMEOUT = 1.0
+#: Seconds between two health checks (a PING), and the longest the listener reads without
+#: looking whether Redis was found lost: a hang is noticed within this plus REDIS_TIMEOUT.
+REDIS_HEALTH_INTERVAL = 0.5
+#: Messages waiting to be published, at most: past it Redis is not keeping up and counts as lost.
+PUBLISH_QUEUE_LIMIT = 10_000
 #: Sockets one broadcast writes to before letting the event loop run other work (a write costs
 #: ~8 µs, mostly in the kernel: 500 of them hold up an ack for at most ~4 ms).
 WRITES_PER_TURN = 500
@@ -150,21 +155,46 @@ class DirectManager(socketio.AsyncManager):
 
 class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
     """Redis pub/sub manager whose local delivery (what `_handle_emit` calls through `super()`)
-    is the direct path: the emit itself still goes through Redis to every worker.
+    is the direct path, and whose publishing never holds up that delivery.
 
-    Redis carries news, never the truth: once this worker has lost its subscription it stops
-    publishing (so a hung Redis cannot slow its local delivery) and keeps serving its own clients;
-    when the subscription is back `on_restored(everyone)` runs, so its clients (and everyone's,
-    if it held news back meanwhile) can be told to resync.
+    python-socketio's emit delivers to this worker's sockets, then awaits the publish (and the
+    listener skips this worker's own messages when they come back): with a hung Redis every
+    broadcast would wait out the publish timeout. Here `_publish` only queues the message, a
+    bounded queue that one task drains. Redis carries news, never the truth: Redis counts as lost
+    when a PING, a publish or the subscription fails or does not answer in time, or when the queue
+    is full; this worker then drops its news for the others (marking it held back) and keeps
+    serving its own clients. When the subscription is back `on_restored(everyone)` runs, so its
+    clients (and everyone's, if it held news back meanwhile) can be told to resync.
     """
 
     def __init__(self, url: str, logger: logging.Logger) -> None:
         super().__init__(url, logger=logger)
         self.subscribed = False
         self.on_restored: Callable[[bool], Awaitable[None]] | None = None
+        self.outbox: asyncio.Queue[dict] = asyncio.Queue(PUBLISH_QUEUE_LIMIT)
         self._lost = False
         self._held_back = False
-        self._publish_failing = False
+        self._sending = False
+        #: Counts restorations: a failure of a call begun before the last one is old news.
+        self._epoch = 0
+        self.thread: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    def initialize(self) -> None:
+        super().initialize()
+        self._tasks = [
+            self.server.start_background_task(self._drain),
+            self.server.start_background_task(self._watch),
+        ]
+
+    async def close(self) -> None:
+        """Stop listening, publishing and checking: the app is shutting down."""
+        tasks = [*self._tasks, self.thread] if self.thread is not None else self._tasks
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.redis is not None:
+            await asyncio.gather(self.redis.aclose(), return_exceptions=True)
 
     def _client(self, timeout: float | None) -> Redis:
         """A client that fails fast instead of retrying: the listener and our callers retry."""
@@ -173,42 +203,82 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
             retry=Retry(NoBackoff(), 0),
         )
 
+    def _commands(self) -> Redis:
+        if self.redis is None:
+            self.redis = self._client(REDIS_TIMEOUT)
+        return self.redis
+
     async def _publish(self, data: dict) -> None:
-        """One attempt, none while Redis is lost: the resync when it returns repairs the news."""
+        """Queue for the drain task, never wait: the resync when Redis returns repairs a drop."""
         if self._lost:
             self._held_back = True
             return
         try:
-            if self.redis is None:
-                self.redis = self._client(REDIS_TIMEOUT)
-            await self.redis.publish(self.channel, self.json.dumps(data))
-        except Exception as exc:
-            if not self._publish_failing:
-                self._get_logger().error("cannot publish to Redis (%s): other workers miss news", exc)
-            self._publish_failing = True
-        else:
-            self._publish_failing = False
+            self.outbox.put_nowait(data)
+        except asyncio.QueueFull:
+            self._held_back = True
+            self._down(f"publish queue full at {PUBLISH_QUEUE_LIMIT} messages")
 
-    async def _redis_listen_with_retries(self):
+    async def _drain(self) -> None:
+        """Publish the queued news in order, one message at a time, while Redis is reachable."""
         while True:
-            client = self._client(None)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            data = await self.outbox.get()
+            if self._lost:
+                self._held_back = True
+                continue
+            epoch = self._epoch
+            self._sending = True
+            try:
+                await asyncio.wait_for(
+                    self._commands().publish(self.channel, self.json.dumps(data)), REDIS_TIMEOUT)
+            except Exception as exc:
+                if epoch == self._epoch:
+                    self._down(f"cannot publish: {exc!r}")
+            finally:
+                self._sending = False
+
+    async def _watch(self) -> None:
+        """PING Redis every interval: one that stops answering is lost, like one that died."""
+        while True:
+            await asyncio.sleep(REDIS_HEALTH_INTERVAL)
+            if self._lost:
+                continue
+            epoch = self._epoch
+            try:
+                await asyncio.wait_for(self._commands().ping(), REDIS_TIMEOUT)
+            except Exception as exc:
+                if epoch == self._epoch:
+                    self._down(f"no answer to PING: {exc!r}")
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[dict]:
+        """Subscribe (confirmed, in time), yield messages until Redis is lost, then retry."""
+        while True:
+            client = self._client(REDIS_TIMEOUT)
+            pubsub = client.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
+                if await pubsub.get_message(timeout=REDIS_TIMEOUT) is None:
+                    raise TimeoutError("no answer to SUBSCRIBE")
                 await self._restored()
-                async for message in pubsub.listen():
-                    yield message
+                # A hung Redis leaves the subscription silent: look up between quiet intervals.
+                while not self._lost:
+                    message = await pubsub.get_message(timeout=REDIS_HEALTH_INTERVAL)
+                    if message is not None:
+                        yield message
             except Exception as exc:
-                self._down(exc)
+                self._down(repr(exc))
             finally:
                 await asyncio.gather(pubsub.aclose(), client.aclose(), return_exceptions=True)
             await asyncio.sleep(REDIS_RETRY_INTERVAL)
 
-    def _down(self, exc: Exception) -> None:
+    def _down(self, reason: str) -> None:
+        """Stop publishing until the subscription is back; news being sent may not arrive."""
+        if self._sending:
+            self._held_back = True
         if self.subscribed or not self._lost:
             self._get_logger().error(
                 "Redis unavailable (%s): serving this worker's clients only, retrying every %ss",
-                exc, REDIS_RETRY_INTERVAL,
+                reason, REDIS_RETRY_INTERVAL,
             )
         self.subscribed = False
         self._lost = True
@@ -218,9 +288,13 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
         if not self._lost:
             self._get_logger().info("subscribed to Redis")
             return
-        stale, self.redis = self.redis, None  # its pooled connections died with the old Redis
+        self._epoch += 1
+        stale, self.redis = self.redis, None  # its pooled connections may be hung or dead
         if stale is not None:
             await asyncio.gather(stale.aclose(), return_exceptions=True)
+        while not self.outbox.empty():  # news from before the loss: the resync repairs it
+            self.outbox.get_nowait()
+            self._held_back = True
         self._lost = False
         everyone, self._held_back = self._held_back, False
         self._get_logger().warning(
