@@ -106,7 +106,9 @@ class Settings(BaseSettings):
 
     def proxy_networks(self) -> tuple[Network, ...]:
         """The proxies whose forwarded headers are believed."""
-        return tuple(ipaddress.ip_network(item, strict=False) for item in items(self.trusted_proxies))
+        return tuple(
+            ipaddress.ip_network(item, strict=False) for item in items(self.trusted_proxies)
+        )
 
     def base_url(self) -> str:
         """The URL printed in links; public_url when set."""

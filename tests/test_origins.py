@@ -59,7 +59,8 @@ async def test_the_public_url_is_the_allowed_origin_whatever_the_host(configure)
 
 
 async def test_allowed_origins_add_to_the_public_url(configure):
-    settings = configure(public_url="https://live.example.org", allowed_origins="https://embed.example")
+    settings = configure(public_url="https://live.example.org",
+                         allowed_origins="https://embed.example")
     async with running_server(settings) as server:
         assert await statuses(server.url, {"Origin": "https://live.example.org"}) == {200}
         assert await statuses(server.url, {"Origin": "https://embed.example"}) == {200}
@@ -67,7 +68,8 @@ async def test_allowed_origins_add_to_the_public_url(configure):
 
 
 async def test_allowed_origins_keep_the_servers_own_origin(configure):
-    async with running_server(configure(allowed_origins="https://embed.example, https://b.example")) as server:
+    settings = configure(allowed_origins="https://embed.example, https://b.example")
+    async with running_server(settings) as server:
         assert await statuses(server.url, {"Origin": server.url}) == {200}
         assert await statuses(server.url, {"Origin": "https://embed.example"}) == {200}
         assert await statuses(server.url, {"Origin": "https://b.example"}) == {200}
@@ -140,3 +142,9 @@ async def test_the_client_address_comes_from_x_forwarded_for_only_through_a_trus
 def test_trusted_proxies_must_be_addresses_or_networks():
     with pytest.raises(pydantic.ValidationError, match="trusted_proxies"):
         Settings(trusted_proxies="127.0.0.1, proxy.example")
+
+
+@pytest.mark.parametrize("url", ["live.example.org", "ftp://live.example.org", "https://"])
+def test_the_public_url_must_be_an_http_url(url):
+    with pytest.raises(pydantic.ValidationError, match="public_url"):
+        Settings(public_url=url)

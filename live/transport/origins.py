@@ -1,4 +1,4 @@
-"""The origin allow-list of the Socket.IO handshake (cross-site WebSocket hijacking, DNS rebinding)."""
+"""The Socket.IO handshake's origin allow-list: no cross-site WebSocket hijacking."""
 
 from collections.abc import Callable
 

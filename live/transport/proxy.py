@@ -8,6 +8,7 @@ from aiohttp import web
 from live.settings import Network
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 SCHEMES = ("http", "https")
 
 
@@ -45,7 +46,7 @@ def _forwarded_client(values: list[str], peer: str, networks: Sequence[Network])
     return client
 
 
-def forwarded(networks: Sequence[Network]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def forwarded(networks: Sequence[Network]) -> Middleware:
     """Middleware giving handlers the scheme, host and client address a trusted proxy forwarded."""
 
     @web.middleware
