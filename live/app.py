@@ -20,10 +20,11 @@ from live.services.qa import QAService
 from live.services.record import RecordService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http, moderation_http, record_http
+from live.transport import broadcast, http, moderation_http, proxy, record_http
 from live.transport.http import EVENTS, POLLS, SETTINGS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
+from live.transport.origins import origin_check
 from live.transport.screen import ScreenSockets
 from live.transport.socket import ParticipantSockets
 
@@ -47,11 +48,10 @@ def announce(text: str) -> None:
 
 
 def _socket_server(settings: Settings) -> socketio.AsyncServer:
-    origins = [o.strip() for o in settings.allowed_origins.split(",") if o.strip()]
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=broadcast.manager(settings.redis_url, logging.getLogger("live.redis")),
-        cors_allowed_origins=[*origins, settings.base_url()] if origins else None,
+        cors_allowed_origins=origin_check(settings),
         max_http_buffer_size=MAX_SOCKET_MESSAGE,
         # A socket's commands run one after another in its own connection's task rather than in
         # a new task each: no per-message task, and each client's acks come back in order.
@@ -118,7 +118,11 @@ def describe(settings: Settings, created: CreatedEvent | dict) -> str:
 
 
 def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
-    app = web.Application(middlewares=[http.security_headers], client_max_size=http.MAX_BODY)
+    networks = settings.proxy_networks()
+    middlewares = [proxy.forwarded(networks)] if networks else []
+    app = web.Application(
+        middlewares=[*middlewares, http.security_headers], client_max_size=http.MAX_BODY
+    )
     app[SETTINGS] = settings
     sio = _socket_server(settings)
     sio.attach(app)

@@ -1,9 +1,18 @@
 """Every setting in one declarative place: defaults, help text, LIVE_* environment variables."""
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def items(text: str) -> list[str]:
+    """The entries of a comma-separated setting, without blanks."""
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 class Settings(BaseSettings):
@@ -16,7 +25,8 @@ class Settings(BaseSettings):
     db: Path = Field(Path("live.db"), description="Path of the SQLite database file.")
     public_url: str = Field(
         "",
-        description="Base URL people use to reach the server, for printed links and QR codes. "
+        description="Base URL people use to reach the server, for printed links and QR codes; "
+        "when set, its origin is the one browsers may open Socket.IO connections from. "
         "Defaults to http://HOST:PORT.",
     )
     organiser_token: str = Field(
@@ -34,7 +44,13 @@ class Settings(BaseSettings):
     allowed_origins: str = Field(
         "",
         description="Comma-separated extra origins allowed to open Socket.IO connections "
-        "(the server's own origin is always allowed).",
+        "(the server's own origin, public_url's when set, is always allowed).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For headers are believed; "
+        "from anyone else they are ignored.",
     )
     ask_limit: int = Field(
         5, ge=1, description="Questions one participant may ask per ask_window seconds."
@@ -67,6 +83,32 @@ class Settings(BaseSettings):
         False, description="Upgrade the SMTP connection with STARTTLS before logging in."
     )
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        """An unusable public URL would silently fall back to trusting the Host header."""
+        scheme, _, rest = value.partition("://")
+        if value and (scheme not in ("http", "https") or not rest.strip("/")):
+            raise ValueError(f"not an http:// or https:// URL: {value!r}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        """A typo here would silently ignore the proxy, or trust more than meant."""
+        for item in items(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
+        return value
+
+    def proxy_networks(self) -> tuple[Network, ...]:
+        """The proxies whose forwarded headers are believed."""
+        return tuple(
+            ipaddress.ip_network(item, strict=False) for item in items(self.trusted_proxies)
+        )
 
     def base_url(self) -> str:
         """The URL printed in links; public_url when set."""

@@ -49,11 +49,12 @@ class Server:
 
 @contextlib.asynccontextmanager
 async def running_server(settings: Settings):
-    """The whole app, in this process, listening on a real loopback port."""
+    """The whole app, in this process, listening on a real loopback port (settings.port, or any
+    free one when it is 0)."""
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", settings.port)
     await site.start()
     port = runner.addresses[0][1]
     try:

@@ -50,9 +50,12 @@ def inbox():
 @pytest.fixture
 async def mail_server(settings, inbox):
     port, _ = inbox
+    http_port = free_port()
+    # Links in mail point at the public URL; the test's browser opens the loopback address.
     configured = settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_from": "assembly@example.org",
-                "public_url": "https://live.example.org"}
+                "public_url": "https://live.example.org", "port": http_port,
+                "allowed_origins": f"http://127.0.0.1:{http_port}"}
     )
     async with running_server(configured) as srv:
         yield srv
