@@ -15,8 +15,11 @@
   let selected = null;
   let rejecting = null;
 
-  const failed = new URLSearchParams(location.search).get("failed");
-  if (failed) $("login-error").textContent = S.failed[failed] || S.failed.invalid;
+  const query = new URLSearchParams(location.search);
+  const failed = query.get("failed");
+  if (failed) {
+    $("login-error").textContent = fmt(S.failed[failed] || S.failed.invalid, { seconds: query.get("retry_after") });
+  }
 
   /* The session cookie is HttpOnly: the page learns whether it is signed in by trying to connect. */
   const socket = io("/moderate", { auth: { event: code } });

@@ -14,6 +14,7 @@ window.liveStrings = {
   failed: {
     forbidden: "That moderator secret is not right for this event.",
     invalid: "Give a pseudonym and the moderator secret.",
+    rate_limited: "Too many wrong sign-ins from here or for this event. Try again in {seconds} seconds.",
   },
   signedOut: "Your moderator session has ended. Sign in again.",
   signedInAs: "Signed in as",
