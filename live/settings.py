@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         5, ge=1, description="Questions one participant may ask per ask_window seconds."
     )
     ask_window: float = Field(60.0, gt=0, description="Window of the ask rate limit, in seconds.")
+    join_limit: int = Field(
+        300,
+        ge=1,
+        description="New participants one address may add to one event per join_window "
+        "seconds; generous, since a venue's Wi-Fi puts a whole room behind one address.",
+    )
+    join_window: float = Field(60.0, gt=0, description="Window of the join rate limit, in seconds.")
     signin_limit: int = Field(
         10, ge=1, description="Failed sign-ins (moderator secret, screen token, organiser token) "
         "one address may make per signin_window seconds before it must wait.",
