@@ -17,11 +17,12 @@ from live.services.export import ExportService
 from live.services.polls import PollService
 from live.services.moderation import ModerationService
 from live.services.qa import QAService
+from live.services.limits import SignInGuard
 from live.services.record import RecordService
 from live.settings import Settings
 from live.store import Database
 from live.transport import broadcast, http, moderation_http, proxy, record_http
-from live.transport.http import EVENTS, POLLS, SETTINGS
+from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
 from live.transport.origins import origin_check
@@ -124,6 +125,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         middlewares=[*middlewares, http.security_headers], client_max_size=http.MAX_BODY
     )
     app[SETTINGS] = settings
+    app[SIGNINS] = SignInGuard(
+        settings.signin_limit, settings.signin_event_limit, settings.signin_window
+    )
     sio = _socket_server(settings)
     sio.attach(app)
     app[SIO] = sio
@@ -139,6 +143,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         lambda: app[QA],
         lambda: app[POLLS],
         lambda: app[record_http.RECORD],
+        app[SIGNINS],
     )
     moderation_http.add_routes(app)
     record_http.add_routes(app)

@@ -56,6 +56,26 @@ class Settings(BaseSettings):
         5, ge=1, description="Questions one participant may ask per ask_window seconds."
     )
     ask_window: float = Field(60.0, gt=0, description="Window of the ask rate limit, in seconds.")
+    join_limit: int = Field(
+        300,
+        ge=1,
+        description="New participants one address may add to one event per join_window "
+        "seconds; generous, since a venue's Wi-Fi puts a whole room behind one address.",
+    )
+    join_window: float = Field(60.0, gt=0, description="Window of the join rate limit, in seconds.")
+    signin_limit: int = Field(
+        10, ge=1, description="Failed sign-ins (moderator secret, screen token, organiser token) "
+        "one address may make per signin_window seconds before it must wait.",
+    )
+    signin_event_limit: int = Field(
+        100,
+        ge=1,
+        description="Failed sign-ins to one event (or to the organiser API) per signin_window "
+        "seconds, from all addresses together, before every sign-in to it waits.",
+    )
+    signin_window: float = Field(
+        60.0, gt=0, description="Window of the sign-in rate limits, in seconds."
+    )
     vote_flush_interval: float = Field(
         0.1, gt=0, description="Minimum seconds between two vote-count broadcasts of one event."
     )

@@ -14,6 +14,7 @@ from live.domain.model import PUBLIC_TEXT_REASONS, VISIBLE_STATUSES, ModerationM
 from live.domain.model import QuestionStatus, RejectReason
 from live.domain.views import balance, log_entry, moderator_participant, moderator_question
 from live.domain.views import public_event, stage
+from live.services import integrity
 from live.services.news import participant_news, question_news, set_focus, stage_news
 from live.services.unit import Outcome, Service, open_event
 from live.store import Database, InThread
@@ -149,6 +150,16 @@ class ModerationService(Service):
                 "log": [log_entry(e) for e in log],
                 "balance": balance(voices),
             }
+
+        return await self.db.read(work)
+
+    async def integrity(self, mod: Moderator) -> dict:
+        """Addresses with unusually many participants or vote bursts, and what they voted for."""
+
+        async def work(conn: InThread) -> dict:
+            await _session(conn, mod)
+            flagged = await integrity.flagged_addresses(conn, mod.event_id)
+            return {"flagged": flagged, "thresholds": integrity.thresholds()}
 
         return await self.db.read(work)
 
@@ -345,7 +356,8 @@ class ModerationService(Service):
             counts = await moderation_store.status_counts(conn, event["id"])
             delays = await moderation_store.decision_delays(conn, event["id"])
             withheld = await moderation_store.withheld(conn, event["id"])
-            return {"counts": counts, "delays": delays, "withheld": withheld}
+            flagged = await integrity.flagged_addresses(conn, event["id"])
+            return {"counts": counts, "delays": delays, "withheld": withheld, "flagged": flagged}
 
         found = await self.db.read(work)
         counts, withheld = found["counts"], found["withheld"]
@@ -363,6 +375,7 @@ class ModerationService(Service):
             "archived": counts.get(QuestionStatus.ARCHIVED, 0),
             "withdrawn_by_author": counts.get(QuestionStatus.WITHDRAWN, 0),
             "withheld": len(withheld),
+            "votes_from_flagged_addresses": sum(f["votes"] for f in found["flagged"]),
             "withheld_by_reason": by_reason,
             "median_seconds_to_decision": (
                 statistics.median(found["delays"]) if found["delays"] else None

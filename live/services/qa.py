@@ -1,5 +1,7 @@
 """The Q&A use cases: join, ask, withdraw, vote and the snapshot a client starts from."""
 
+import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -7,7 +9,7 @@ from dataclasses import dataclass
 import moderation
 from moderation import Reason
 
-from live.domain import codes, errors, review, tokens
+from live.domain import codes, errors, integrity, review, tokens
 from live.domain.changes import News, VoteCount
 from live.domain.errors import LiveError
 from live.domain.model import VISIBLE_STATUSES, Attendance, ModerationMode
@@ -19,10 +21,13 @@ from live.services.unit import Outcome, Service, once, open_event, refuse_unless
 from live.settings import Settings
 from live.store import Database, InThread
 from live.store import events as event_store
+from live.store import integrity as integrity_store
 from live.store import moderation as moderation_store
 from live.store import participants as participant_store
 from live.store import questions as question_store
 from live.store import record as record_store
+
+log = logging.getLogger(__name__)
 
 FLOOD_WINDOW = 60.0
 FILTER_MODERATOR = "automatic filter"
@@ -34,6 +39,7 @@ class Identity:
 
     event_id: int
     participant_id: int | None = None
+    address: str | None = None
 
     def require_participant(self) -> int:
         if self.participant_id is None:
@@ -77,12 +83,14 @@ class QAService(Service):
         async def work(conn: InThread) -> Outcome:
             await open_event(conn, identity.event_id)
             if identity.participant_id is None:
+                address_hash = await self._admit_newcomer(conn, identity)
                 participant = await participant_store.insert_participant(
                     conn,
                     event_id=identity.event_id,
                     token_hash=tokens.digest(token),
                     name=name,
                     attendance=attendance.value,
+                    address_hash=address_hash,
                 )
             else:
                 await participant_store.update_participant(
@@ -93,6 +101,33 @@ class QAService(Service):
 
         participant = await self._write(work)
         return participant, token
+
+    async def _admit_newcomer(self, conn: InThread, identity: Identity) -> str | None:
+        """Refuse an address that added join_limit participants to the event within join_window;
+        return the address's salted hash to store with the new participant."""
+        if identity.address is None:
+            return None
+        salt = await integrity_store.address_salt(conn)
+        address_hash = integrity.address_hash(salt, identity.address)
+        limit, window = self.settings.join_limit, self.settings.join_window
+        now = time.time()
+        count, first = await integrity_store.recent_joins(
+            conn, identity.event_id, address_hash, now - window
+        )
+        if count >= limit:
+            wait = max(1, math.ceil(first + window - now))
+            raise LiveError(
+                errors.RATE_LIMITED,
+                f"Very many people joined from this network just now; try again in {wait} seconds.",
+                {"retry_after": wait},
+            )
+        if count + 1 == limit:
+            log.warning(
+                "address %s reached the join limit of event %d",
+                address_hash[: integrity.SHORT_HASH],
+                identity.event_id,
+            )
+        return address_hash
 
     async def ask(
         self,

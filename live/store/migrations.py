@@ -172,4 +172,10 @@ MIGRATIONS: list[str] = [
         ELSE ''
     END;
     """,
+    # 7: the salted hash of the address each participant joined from, for the join limit and
+    #    the moderators' integrity view (participants from before have none)
+    """
+    ALTER TABLE participants ADD COLUMN address_hash TEXT;
+    CREATE INDEX participants_address ON participants(event_id, address_hash, created_at);
+    """,
 ]

@@ -10,12 +10,18 @@ PARTICIPANT_COLUMNS = "id, event_id, name, attendance, created_at, muted"
 
 
 async def insert_participant(
-    conn: InThread, *, event_id: int, token_hash: str, name: str | None, attendance: str
+    conn: InThread,
+    *,
+    event_id: int,
+    token_hash: str,
+    name: str | None,
+    attendance: str,
+    address_hash: str | None,
 ) -> dict:
     async with conn.execute(
-        "INSERT INTO participants (event_id, token_hash, name, attendance, created_at) "
-        f"VALUES (?, ?, ?, ?, ?) RETURNING {PARTICIPANT_COLUMNS}",
-        (event_id, token_hash, name, attendance, time.time()),
+        "INSERT INTO participants (event_id, token_hash, name, attendance, created_at, "
+        f"address_hash) VALUES (?, ?, ?, ?, ?, ?) RETURNING {PARTICIPANT_COLUMNS}",
+        (event_id, token_hash, name, attendance, time.time(), address_hash),
     ) as cur:
         return dict(await cur.fetchone())
 

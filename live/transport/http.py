@@ -13,9 +13,11 @@ from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
 from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.services.events import EventService
+from live.services.limits import SignInGuard
 from live.services.polls import PollService
 from live.settings import Settings
 from live.transport import messages, schemas
+from live.transport.proxy import client_address
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 MAX_BODY = 64 * 1024
@@ -47,6 +49,9 @@ STATUS_OF = {
 EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
 POLLS: web.AppKey[PollService] = web.AppKey("polls", PollService)
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+SIGNINS: web.AppKey[SignInGuard] = web.AppKey("signins", SignInGuard)
+#: The sign-in target the organiser token guards: the whole organiser API.
+ORGANISER_TARGET = "organiser"
 #: "off" (one process), "ok" or "down": whether this worker hears the others through Redis.
 REDIS_STATUS: web.AppKey[Callable[[], str]] = web.AppKey("redis_status")
 
@@ -73,8 +78,17 @@ def reply(data: object, status: int = 200) -> web.Response:
 
 def refuse(code: str, message: str, details: dict | None = None) -> web.Response:
     return web.json_response(
-        messages.error(code, message, details), status=STATUS_OF.get(code, 400)
+        messages.error(code, message, details),
+        status=STATUS_OF.get(code, 400),
+        headers=retry_after(details),
     )
+
+
+def retry_after(details: dict | None) -> dict[str, str]:
+    """A rate limit's wait as the Retry-After header, for clients that read only headers."""
+    if details and "retry_after" in details:
+        return {"Retry-After": str(details["retry_after"])}
+    return {}
 
 
 def api(handler: Callable[[web.Request], Awaitable[web.Response]]):
@@ -107,10 +121,16 @@ async def _require_organiser(request: web.Request) -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     settings = request.app[SETTINGS]
-    if scheme.lower() != "bearer" or not await request.app[EVENTS].organiser_token_ok(
-        token.strip(), settings.organiser_token
-    ):
-        raise LiveError(errors.FORBIDDEN, "A valid organiser token is required.")
+    refusal = LiveError(errors.FORBIDDEN, "A valid organiser token is required.")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise refusal
+
+    async def check() -> None:
+        events = request.app[EVENTS]
+        if not await events.organiser_token_ok(token.strip(), settings.organiser_token):
+            raise refusal
+
+    await request.app[SIGNINS].attempt(client_address(request), ORGANISER_TARGET, check)
 
 
 def links(settings: Settings, code: str) -> dict:

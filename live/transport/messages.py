@@ -49,9 +49,9 @@ async def settle(run: Callable[[], Awaitable[object]], name: str) -> dict:
 
 
 def refused(exc: ValidationError | LiveError) -> socketio.exceptions.ConnectionRefusedError:
-    """A refused Socket.IO connection carrying {code, message} as its data, like any ack."""
+    """A refused Socket.IO connection carrying {code, message, details} as data, like any ack."""
     if isinstance(exc, ValidationError):
         body = invalid(exc)["error"]
     else:
-        body = error(exc.code, exc.message)["error"]
+        body = error(exc.code, exc.message, exc.details)["error"]
     return socketio.exceptions.ConnectionRefusedError(body["message"], body)

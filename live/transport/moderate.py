@@ -84,6 +84,7 @@ class ModeratorSockets:
         self._command("poll_close", schemas.PollRef, self._poll_state(PollState.CLOSED))
         self._command("dispose", ModeratorDispose, self.dispose)
         self._command("balance", schemas.Empty, self.balance)
+        self._command("integrity", schemas.Empty, lambda m, p: self.service.integrity(m))
 
     @property
     def service(self) -> ModerationService:

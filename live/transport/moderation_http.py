@@ -11,11 +11,18 @@ from live.domain import codes, errors
 from live.domain.errors import LiveError
 from live.services.moderation import ModerationService
 from live.transport import moderation_schemas as schemas
-from live.transport.http import EVENTS, SETTINGS, _require_organiser, api, event_page, links, reply
+from live.transport.proxy import client_address
+from live.transport.http import EVENTS, SETTINGS, SIGNINS, _require_organiser, api, event_page
+from live.transport.http import links, reply, retry_after
 from live.transport.moderate import session_cookie
 
 MODERATION: web.AppKey[ModerationService] = web.AppKey("moderation", ModerationService)
 QR_SCALE = 10
+
+
+def moderator_target(code: str) -> str:
+    """The sign-in target of an event's moderator secret, limited apart from its screen token."""
+    return f"moderator:{code}"
 
 
 async def moderator_login(request: web.Request) -> web.StreamResponse:
@@ -24,13 +31,18 @@ async def moderator_login(request: web.Request) -> web.StreamResponse:
     page = f"/e/{code}/moderate"
     try:
         form = schemas.ModeratorLogin.model_validate(dict(await request.post()))
-        event, token = await request.app[MODERATION].login(code, form.secret, form.pseudonym)
+        event, token = await request.app[SIGNINS].attempt(
+            client_address(request),
+            moderator_target(code),
+            lambda: request.app[MODERATION].login(code, form.secret, form.pseudonym),
+        )
     except ValidationError:
         raise web.HTTPSeeOther(f"{page}?{urlencode({'failed': 'invalid'})}")
     except LiveError as exc:
         if exc.code == errors.NOT_FOUND:
             raise web.HTTPNotFound()
-        raise web.HTTPSeeOther(f"{page}?{urlencode({'failed': exc.code})}")
+        query = {"failed": exc.code, **(exc.details or {})}
+        raise web.HTTPSeeOther(f"{page}?{urlencode(query)}", headers=retry_after(exc.details))
     response = web.HTTPSeeOther(page)
     response.set_cookie(
         session_cookie(event["code"]),

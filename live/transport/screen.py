@@ -5,7 +5,7 @@ from collections.abc import Callable
 import socketio
 from pydantic import ValidationError
 
-from live.domain import errors
+from live.domain import codes, errors
 from live.domain.errors import LiveError
 from live.domain.model import Sort
 from live.fanout import event_room
@@ -14,7 +14,9 @@ from live.services.moderation import ModerationService
 from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.services.record import RecordService
+from live.services.limits import SignInGuard
 from live.transport import messages
+from live.transport.proxy import client_address
 from live.transport import moderation_schemas as schemas
 
 
@@ -28,8 +30,10 @@ class ScreenSockets:
         qa: Callable[[], QAService],
         polls: Callable[[], PollService],
         record: Callable[[], RecordService],
+        signins: SignInGuard,
     ) -> None:
         self.sio = sio
+        self._signins = signins
         self._moderation = moderation
         self._qa = qa
         self._polls = polls
@@ -44,7 +48,11 @@ class ScreenSockets:
     async def connect(self, sid: str, environ: dict, auth: object = None) -> None:
         try:
             credentials = schemas.ScreenConnect.model_validate(auth)
-            event = await self._moderation().screen(credentials.event, credentials.token)
+            event = await self._signins.attempt(
+                client_address(environ["aiohttp.request"]),
+                f"screen:{codes.normalise_code(credentials.event)}",
+                lambda: self._moderation().screen(credentials.event, credentials.token),
+            )
         except (ValidationError, LiveError) as exc:
             raise messages.refused(exc) from exc
         self.screens[sid] = event["id"]

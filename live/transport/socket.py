@@ -1,5 +1,6 @@
 """Participant Socket.IO handlers: each validates, calls one service and acks one envelope."""
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ from live.notify import participant_room
 from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.transport import messages, record_schemas, schemas
+from live.transport.proxy import client_address
 from live.transport.fragments import FragmentPacket, Shared
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ class ParticipantSockets:
         except (ValidationError, LiveError) as exc:
             raise messages.refused(exc) from exc
         participant_id = None if participant is None else participant["id"]
-        self.identities[sid] = Identity(event["id"], participant_id)
+        address = client_address(environ["aiohttp.request"])
+        self.identities[sid] = Identity(event["id"], participant_id, address)
         await self.sio.enter_room(sid, event_room(event["id"]))
         if participant_id is not None:
             await self.sio.enter_room(sid, participant_room(participant_id))
@@ -96,7 +99,7 @@ class ParticipantSockets:
             identity, Attendance(payload.attendance), payload.name
         )
         if identity.participant_id is None:
-            self.identities[sid] = Identity(identity.event_id, participant["id"])
+            self.identities[sid] = dataclasses.replace(identity, participant_id=participant["id"])
             await self.sio.enter_room(sid, participant_room(participant["id"]))
         me = {k: participant[k] for k in ("id", "name", "attendance")}
         return {"me": me, "token": token} if token else {"me": me}

@@ -15,8 +15,11 @@
   let selected = null;
   let rejecting = null;
 
-  const failed = new URLSearchParams(location.search).get("failed");
-  if (failed) $("login-error").textContent = S.failed[failed] || S.failed.invalid;
+  const query = new URLSearchParams(location.search);
+  const failed = query.get("failed");
+  if (failed) {
+    $("login-error").textContent = fmt(S.failed[failed] || S.failed.invalid, { seconds: query.get("retry_after") });
+  }
 
   /* The session cookie is HttpOnly: the page learns whether it is signed in by trying to connect. */
   const socket = io("/moderate", { auth: { event: code } });
@@ -57,6 +60,7 @@
     $("me").textContent = snap.me.pseudonym;
     $("log").replaceChildren(...snap.log.map(logItem));
     renderBalance(snap.balance);
+    loadIntegrity();
     $("login").classList.add("hidden");
     $("console").classList.remove("hidden");
     render();
@@ -170,6 +174,43 @@
     }, 1000);
   }
   $("alternate").addEventListener("change", () => render());
+
+  function integrityRow(address) {
+    const tr = document.createElement("tr");
+    const cells = [
+      address.address,
+      fmt(S.participantsInRoom, address),
+      String(address.votes),
+      address.reasons.map((r) => S.why[r] || r).join(", "),
+      address.questions
+        .map((q) => {
+          const text = fmt(S.votedFor, { id: q.question_id, votes: q.votes });
+          return q.burst ? fmt(S.burst, { text }) : text;
+        })
+        .join("; "),
+    ];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    tr.firstElementChild.className = "flagged-address";
+    return tr;
+  }
+  async function loadIntegrity() {
+    const reply = await send("integrity", {});
+    if (!reply.ok) return report(reply);
+    const { flagged, thresholds } = reply.data;
+    $("integrity-intro").textContent = fmt(S.integrityIntro, {
+      participants: thresholds.many_participants,
+      votes: thresholds.burst_votes,
+      seconds: thresholds.burst_window,
+    });
+    $("integrity-rows").replaceChildren(...flagged.map(integrityRow));
+    $("integrity-table").classList.toggle("hidden", flagged.length === 0);
+    $("integrity-none").textContent = flagged.length ? "" : S.integrityNone;
+  }
+  $("integrity-refresh").addEventListener("click", loadIntegrity);
   function ordered() {
     return [...queue(), ...published()];
   }

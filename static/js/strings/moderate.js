@@ -14,6 +14,7 @@ window.liveStrings = {
   failed: {
     forbidden: "That moderator secret is not right for this event.",
     invalid: "Give a pseudonym and the moderator secret.",
+    rate_limited: "Too many wrong sign-ins from here or for this event. Try again in {seconds} seconds.",
   },
   signedOut: "Your moderator session has ended. Sign in again.",
   signedInAs: "Signed in as",
@@ -138,4 +139,23 @@ Object.assign(window.liveStrings, {
   colScore: "Score",
   colRoom: "In the room",
   colRemote: "Online",
+});
+Object.assign(window.liveStrings, {
+  integrity: "Integrity of the votes",
+  integrityIntro: "Addresses with more than {participants} participants, or with {votes} votes for one question within {seconds} seconds. Addresses are shown only as a short hash. A venue's Wi-Fi puts many real people behind one address: check how many of them are in the room.",
+  integrityRefresh: "Check the votes again",
+  integrityNone: "No address looks unusual.",
+  integrityCaption: "Flagged addresses and the votes they cast",
+  colAddress: "Address (hashed)",
+  colParticipants: "Participants",
+  colVotes: "Votes",
+  colWhy: "Why flagged",
+  colVotedFor: "Voted for",
+  participantsInRoom: "{participants} ({in_room} in the room)",
+  votedFor: "#{id}: {votes} votes",
+  burst: "{text}, in a burst",
+  why: {
+    many_participants: "many participants",
+    vote_burst: "burst of votes",
+  },
 });

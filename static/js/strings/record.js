@@ -27,6 +27,7 @@ window.liveStrings = {
     archived: "Archived",
     withdrawn_by_author: "Withdrawn by their authors",
     median_seconds_to_decision: "Median time to a decision",
+    votes_from_flagged_addresses: "Votes from addresses flagged for possible vote stuffing",
   },
   reasons: {
     off_topic: "off topic",
