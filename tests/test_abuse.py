@@ -227,3 +227,26 @@ async def test_the_integrity_panel_lists_flagged_addresses(server, browser, widt
     await page.close()
     for client in clients:
         await client.close()
+
+
+async def test_behind_a_trusted_proxy_the_join_limit_counts_each_forwarded_client(tmp_path):
+    settings = lowered(tmp_path, join_limit=2, trusted_proxies="127.0.0.1")
+    async with running_server(settings) as server:
+        code = (await server.create_event())["event"]["code"]
+
+        async def join_as(forwarded_for: str) -> dict:
+            client = Client(server, code)
+            client.sio = socketio.AsyncClient(reconnection=False)
+            await client.sio.connect(
+                server.url, auth={"event": code}, transports=["websocket"],
+                headers={"X-Forwarded-For": forwarded_for},
+            )
+            try:
+                return await client.call("join", {"attendance": "in_room"})
+            finally:
+                await client.sio.disconnect()
+
+        first = [await join_as("198.51.100.7") for _ in range(3)]
+        assert [r["ok"] for r in first] == [True, True, False], first
+        assert first[2]["error"]["code"] == "rate_limited"
+        assert (await join_as("203.0.113.9"))["ok"] is True
