@@ -20,7 +20,7 @@ from live.services.qa import QAService
 from live.services.record import RecordService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http, moderation_http, record_http
+from live.transport import broadcast, http, moderation_http, record_http, wire
 from live.transport.http import EVENTS, POLLS, SETTINGS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
@@ -53,6 +53,9 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
         client_manager=broadcast.manager(settings.redis_url, logging.getLogger("live.redis")),
         cors_allowed_origins=[*origins, settings.base_url()] if origins else None,
         max_http_buffer_size=MAX_SOCKET_MESSAGE,
+        serializer=wire.Packet,
+        # Every namespace reaches a connect handler, so an unknown one is refused with a message.
+        namespaces="*",
         # A socket's commands run one after another in its own connection's task rather than in
         # a new task each: no per-message task, and each client's acks come back in order.
         async_handlers=False,
@@ -60,6 +63,7 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
         engineio_logger=False,
     )
     broadcast.install(sio)
+    wire.guard(sio)
     if isinstance(sio.manager, broadcast.DirectRedisManager):
         sio.manager.on_restored = _resync(sio)
     return sio
@@ -121,7 +125,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     app = web.Application(middlewares=[http.security_headers], client_max_size=http.MAX_BODY)
     app[SETTINGS] = settings
     sio = _socket_server(settings)
-    sio.attach(app)
+    wire.add_routes(app, sio)
     app[SIO] = sio
     app[http.REDIS_STATUS] = lambda: broadcast.redis_status(sio.manager)
     ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])

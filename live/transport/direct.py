@@ -6,13 +6,14 @@ thousands of messages a second that bookkeeping, not the messages, is the cost, 
 most of an idle connection's memory. A `DirectSocket` reads in its connection's own task, pings
 from a timer and, once its websocket is settled (upgraded, with nothing left queued), writes each
 packet's frame to the transport on the spot, in the order it was sent. Long-polling sockets, and
-websockets still upgrading, keep engine.io's queue. permessage-deflate is off: our frames are too
-small to gain from it, and each deflate context costs ~100 KB per connection.
+websockets still upgrading, keep engine.io's queue.
+permessage-deflate is off: our frames are too small to gain from it, and each deflate context
+costs ~100 KB per connection.
 
 Written against python-engineio 4.15.1 (BaseSocket's flags and queue, AsyncSocket's send,
-receive, close, ping and websocket handler, the aiohttp driver's WebSocket, and the server's
-connect sequence); `tests/test_fast_broadcast.py` fails if any of them changes, and
-`broadcast.install` keeps the stock classes on other versions.
+receive, close, ping, POST and websocket handlers, the aiohttp driver's WebSocket, and the
+server's connect sequence and POST handling); `tests/test_fast_broadcast.py` fails if any of
+them changes, and `broadcast.install` keeps the stock classes on other versions.
 """
 
 import asyncio
@@ -94,6 +95,15 @@ class DirectSocket(async_socket.AsyncSocket):
         else:
             write(transport, frame(pkt.encode()))
 
+    async def handle_post_request(self, environ: dict) -> None:
+        """engine.io's, except that a payload it cannot read ends the session at once: engine.io's
+        own disconnect would wait, without answering the POST, for a poll that may never come."""
+        try:
+            await super().handle_post_request(environ)
+        except (ValueError, exceptions.EngineIOError) as exc:  # UnicodeDecodeError is a ValueError
+            await self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
+            raise exceptions.EngineIOError("unreadable long-polling payload") from exc
+
     def schedule_ping(self) -> None:
         """Ping after the interval, from a timer instead of a sleeping task."""
         if self.last_ping:
@@ -146,9 +156,9 @@ class DirectSocket(async_socket.AsyncSocket):
         transport = ws.environ["aiohttp.request"].transport
         if self._settle(transport):
             try:
-                while (data := await _read(ws, server)) is not None:
+                while not self.closed and (data := await _read(ws, server)) is not None:
                     events = self.events
-                    if events is not None and isinstance(data, str) and await events(self, data):
+                    if events is not None and await events(self, data):
                         continue
                     try:
                         pkt = eio_packet.Packet(encoded_packet=data)
@@ -179,8 +189,9 @@ class DirectSocket(async_socket.AsyncSocket):
         return True
 
 
-async def _read(ws: DirectWebSocket, server) -> str | bytes | None:
-    """The next message, or None when the connection ended, broke or sent too much.
+async def _read(ws: DirectWebSocket, server) -> str | None:
+    """The next text message, or None when the connection ended, broke, sent too much or sent
+    binary data (the protocol has none: a client announcing attachments is refused apart).
 
     No timeout: a timer per read would cost more than the read (see `DirectSocket.close`).
     """
@@ -188,7 +199,7 @@ async def _read(ws: DirectWebSocket, server) -> str | bytes | None:
         msg = await ws._sock.receive()
     except Exception:  # noqa: BLE001 - a broken connection ends it
         return None
-    if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+    if msg.type is not WSMsgType.TEXT:
         return None
     if len(msg.data) > server.max_http_buffer_size:
         return None

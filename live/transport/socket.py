@@ -15,7 +15,7 @@ from live.notify import participant_room
 from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.transport import messages, record_schemas, schemas
-from live.transport.fragments import FragmentPacket, Shared
+from live.transport.fragments import Shared
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ class ParticipantSockets:
         self._polls = polls
         self.identities: dict[str, Identity] = {}
         self._shared = Shared()
-        sio.packet_class = FragmentPacket
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown)
