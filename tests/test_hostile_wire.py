@@ -12,6 +12,7 @@ import pytest
 from bench.wsclient import open_client
 from live.app import MAX_SOCKET_MESSAGE, SIO
 from live.settings import Settings
+from live.transport import direct
 from support import ORGANISER_TOKEN, joined, running_server
 
 WEBSOCKET = "/socket.io/?EIO=4&transport=websocket"
@@ -181,6 +182,27 @@ async def test_a_post_at_the_limit_is_served(server, event):
         assert await polling.post(body) == (200, "OK")
         (reply,) = await polling.ack(1)
         assert reply["error"]["code"] == "invalid"
+
+
+async def test_a_long_polling_session_that_stops_polling_is_dropped(tmp_path, monkeypatch):
+    monkeypatch.setattr(direct, "SLOW_CONSUMER_BYTES", 3_000)
+    settings = Settings(db=tmp_path / "q.db", organiser_token=ORGANISER_TOKEN, ask_limit=100)
+    async with running_server(settings) as server:
+        code = (await server.create_event())["event"]["code"]
+        sio = server.app[SIO]
+        async with aiohttp.ClientSession() as http:
+            polling = await Polling(http, server).open(code)
+            socket = sio.eio.sockets[polling.sid]
+            askers = [await joined(server, code) for _ in range(4)]
+            for n in range(20):  # the session does not poll while the news piles up
+                await askers[n % 4].ask(f"Question {n}: " + "why " * 100, allow_duplicate=True)
+                if socket.closed:
+                    break
+            assert socket.closed, "a session that stopped polling kept its queue"
+            assert socket.queue.qsize() <= 1  # only the CLOSE it will read if it comes back
+            assert await polling.ended()
+            for asker in askers:
+                await asker.close()
 
 
 # ---- 7. events that must always be answered -------------------------------------------------

@@ -6,12 +6,12 @@ thousands of messages a second that bookkeeping, not the messages, is the cost, 
 most of an idle connection's memory. A `DirectSocket` reads in its connection's own task, pings
 from a timer and, once its websocket is settled (upgraded, with nothing left queued), writes each
 packet's frame to the transport on the spot, in the order it was sent. Long-polling sockets, and
-websockets still upgrading, keep engine.io's queue.
+websockets still upgrading, keep engine.io's queue, bounded like a websocket's write buffer.
 permessage-deflate is off: our frames are too small to gain from it, and each deflate context
 costs ~100 KB per connection.
 
 Written against python-engineio 4.15.1 (BaseSocket's flags and queue, AsyncSocket's send,
-receive, close, ping, POST and websocket handlers, the aiohttp driver's WebSocket, and the
+receive, close, ping, poll, POST and websocket handlers, the aiohttp driver's WebSocket, and the
 server's connect sequence and POST handling); `tests/test_fast_broadcast.py` fails if any of
 them changes, and `broadcast.install` keeps the stock classes on other versions.
 """
@@ -30,8 +30,9 @@ from engineio.async_drivers.aiohttp import WebSocket as EngineWebSocket
 
 log = logging.getLogger(__name__)
 
-#: Bytes a socket may leave unsent before it is dropped (Principle 4: a client that stops reading
-#: does not grow the server's memory; it reconnects and catches up with a snapshot).
+#: Bytes a socket may leave unsent before it is dropped, in its websocket's write buffer or, on
+#: long-polling, queued for polls that do not come (Principle 4: a client that stops reading does
+#: not grow the server's memory; it reconnects and catches up with a snapshot).
 SLOW_CONSUMER_BYTES = 1 << 20
 
 
@@ -81,19 +82,40 @@ class DirectSocket(async_socket.AsyncSocket):
     #: Reads a text message's Socket.IO event in one step (`live.transport.inbound`), or returns
     #: False to leave it to engine.io's `receive`; None: every message goes there.
     events: Callable[["DirectSocket", str], Awaitable[bool]] | None = None
+    #: Bytes of the packets waiting in the queue.
+    queued_bytes: int = 0
     _ping_timer: asyncio.TimerHandle | None = None
 
     async def send(self, pkt: eio_packet.Packet) -> None:
         if await self.check_ping_timeout():
             self.send_now(pkt)
+            if self.queued_bytes > SLOW_CONSUMER_BYTES and not self.closing:
+                await self._drop_unpolled()
 
     def send_now(self, pkt: eio_packet.Packet) -> None:
         """Write the packet now if settled, else queue it behind what is already queued."""
         transport = self.direct_transport
         if transport is None:
+            data = pkt.data
+            self.queued_bytes += len(data) if isinstance(data, (str, bytes)) else 0
             self.queue.put_nowait(pkt)
         else:
             write(transport, frame(pkt.encode()))
+
+    async def poll(self) -> list[eio_packet.Packet]:
+        """engine.io's poll, which takes everything queued."""
+        packets = await super().poll()
+        self.queued_bytes = 0
+        return packets
+
+    async def _drop_unpolled(self) -> None:
+        """Close a session whose queue outgrew the limit, keeping only the CLOSE for its poll."""
+        log.warning("dropping a long-polling socket that stopped polling")
+        while not self.queue.empty():
+            self.queue.get_nowait()
+            self.queue.task_done()
+        self.queued_bytes = 0
+        await self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
 
     async def handle_post_request(self, environ: dict) -> None:
         """engine.io's, except that a payload it cannot read ends the session at once: engine.io's
@@ -185,6 +207,7 @@ class DirectSocket(async_socket.AsyncSocket):
             if pkt is None:
                 return False
             write(transport, frame(pkt.encode()))
+        self.queued_bytes = 0
         self.direct_transport = transport
         return True
 
