@@ -21,7 +21,7 @@ from live.services.limits import SignInGuard
 from live.services.record import RecordService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http, moderation_http, proxy, record_http
+from live.transport import broadcast, http, moderation_http, proxy, record_http, wire
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
@@ -54,6 +54,9 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
         client_manager=broadcast.manager(settings.redis_url, logging.getLogger("live.redis")),
         cors_allowed_origins=origin_check(settings),
         max_http_buffer_size=MAX_SOCKET_MESSAGE,
+        serializer=wire.Packet,
+        # Every namespace reaches a connect handler, so an unknown one is refused with a message.
+        namespaces="*",
         # A socket's commands run one after another in its own connection's task rather than in
         # a new task each: no per-message task, and each client's acks come back in order.
         async_handlers=False,
@@ -61,6 +64,7 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
         engineio_logger=False,
     )
     broadcast.install(sio)
+    wire.guard(sio)
     if isinstance(sio.manager, broadcast.DirectRedisManager):
         sio.manager.on_restored = _resync(sio)
     return sio
@@ -129,7 +133,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         settings.signin_limit, settings.signin_event_limit, settings.signin_window
     )
     sio = _socket_server(settings)
-    sio.attach(app)
+    wire.add_routes(app, sio)
     app[SIO] = sio
     app[http.REDIS_STATUS] = lambda: broadcast.redis_status(sio.manager)
     ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])

@@ -23,8 +23,8 @@ from support import Client, Follower, joined, running_server
 
 #: sha256 (first 16 hex digits) of the source of every internal the direct path relies on, as in
 #: python-socketio 5.18.1 / python-engineio 4.15.1. If this test fails after an upgrade, re-read
-#: live/transport/broadcast.py, direct.py and inbound.py against the new code before updating
-#: the pins and these digests.
+#: live/transport/broadcast.py, direct.py, inbound.py and wire.py against the new code before
+#: updating the pins and these digests.
 INTERNALS = {
     "socketio.AsyncManager.emit": (async_manager.AsyncManager.emit, "01ccd5b82b4f955e"),
     "socketio.BaseManager.get_participants": (
@@ -50,6 +50,9 @@ INTERNALS = {
     "socketio.BaseServer._get_event_handler": (
         base_server.BaseServer._get_event_handler, "e18d9a6570aaaaf4"),
     "socketio.Packet.decode": (packet.Packet.decode, "61ad7904b539f472"),
+    "socketio.Packet.__init__": (packet.Packet.__init__, "5fe2fa797e082c1d"),
+    "socketio.AsyncServer._handle_connect": (
+        async_server.AsyncServer._handle_connect, "c97c480cf777de36"),
     "socketio.AsyncServer._send_packet": (async_server.AsyncServer._send_packet, "a00022b42c1c29e9"),
     "socketio.AsyncServer._send_eio_packet": (
         async_server.AsyncServer._send_eio_packet, "64cf72a2ab7d75b1"),
@@ -69,6 +72,11 @@ INTERNALS = {
         async_socket.AsyncSocket._upgrade_websocket, "820b83efe96adb98"),
     "engineio.AsyncSocket.handle_get_request": (
         async_socket.AsyncSocket.handle_get_request, "05eaae9f0a60d9be"),
+    "engineio.AsyncSocket.handle_post_request": (
+        async_socket.AsyncSocket.handle_post_request, "82dca119a261a959"),
+    "engineio.AsyncServer.handle_request": (
+        engineio_server.AsyncServer.handle_request, "1a8c878e35166cfe"),
+    "engineio.aiohttp.create_route": (engineio_aiohttp.create_route, "0bb365240a062488"),
     "engineio.AsyncServer._handle_connect": (
         engineio_server.AsyncServer._handle_connect, "5bd7edc1d1ae115a"),
     "engineio.AsyncServer._trigger_event": (

@@ -6,13 +6,14 @@ thousands of messages a second that bookkeeping, not the messages, is the cost, 
 most of an idle connection's memory. A `DirectSocket` reads in its connection's own task, pings
 from a timer and, once its websocket is settled (upgraded, with nothing left queued), writes each
 packet's frame to the transport on the spot, in the order it was sent. Long-polling sockets, and
-websockets still upgrading, keep engine.io's queue. permessage-deflate is off: our frames are too
-small to gain from it, and each deflate context costs ~100 KB per connection.
+websockets still upgrading, keep engine.io's queue, bounded like a websocket's write buffer.
+permessage-deflate is off: our frames are too small to gain from it, and each deflate context
+costs ~100 KB per connection.
 
 Written against python-engineio 4.15.1 (BaseSocket's flags and queue, AsyncSocket's send,
-receive, close, ping and websocket handler, the aiohttp driver's WebSocket, and the server's
-connect sequence); `tests/test_fast_broadcast.py` fails if any of them changes, and
-`broadcast.install` keeps the stock classes on other versions.
+receive, close, ping, poll, POST and websocket handlers, the aiohttp driver's WebSocket, and the
+server's connect sequence and POST handling); `tests/test_fast_broadcast.py` fails if any of
+them changes, and `broadcast.install` keeps the stock classes on other versions.
 """
 
 import asyncio
@@ -29,8 +30,9 @@ from engineio.async_drivers.aiohttp import WebSocket as EngineWebSocket
 
 log = logging.getLogger(__name__)
 
-#: Bytes a socket may leave unsent before it is dropped (Principle 4: a client that stops reading
-#: does not grow the server's memory; it reconnects and catches up with a snapshot).
+#: Bytes a socket may leave unsent before it is dropped, in its websocket's write buffer or, on
+#: long-polling, queued for polls that do not come (Principle 4: a client that stops reading does
+#: not grow the server's memory; it reconnects and catches up with a snapshot).
 SLOW_CONSUMER_BYTES = 1 << 20
 
 
@@ -80,19 +82,49 @@ class DirectSocket(async_socket.AsyncSocket):
     #: Reads a text message's Socket.IO event in one step (`live.transport.inbound`), or returns
     #: False to leave it to engine.io's `receive`; None: every message goes there.
     events: Callable[["DirectSocket", str], Awaitable[bool]] | None = None
+    #: Bytes of the packets waiting in the queue.
+    queued_bytes: int = 0
     _ping_timer: asyncio.TimerHandle | None = None
 
     async def send(self, pkt: eio_packet.Packet) -> None:
         if await self.check_ping_timeout():
             self.send_now(pkt)
+            if self.queued_bytes > SLOW_CONSUMER_BYTES and not self.closing:
+                await self._drop_unpolled()
 
     def send_now(self, pkt: eio_packet.Packet) -> None:
         """Write the packet now if settled, else queue it behind what is already queued."""
         transport = self.direct_transport
         if transport is None:
+            data = pkt.data
+            self.queued_bytes += len(data) if isinstance(data, (str, bytes)) else 0
             self.queue.put_nowait(pkt)
         else:
             write(transport, frame(pkt.encode()))
+
+    async def poll(self) -> list[eio_packet.Packet]:
+        """engine.io's poll, which takes everything queued."""
+        packets = await super().poll()
+        self.queued_bytes = 0
+        return packets
+
+    async def _drop_unpolled(self) -> None:
+        """Close a session whose queue outgrew the limit, keeping only the CLOSE for its poll."""
+        log.warning("dropping a long-polling socket that stopped polling")
+        while not self.queue.empty():
+            self.queue.get_nowait()
+            self.queue.task_done()
+        self.queued_bytes = 0
+        await self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
+
+    async def handle_post_request(self, environ: dict) -> None:
+        """engine.io's, except that a payload it cannot read ends the session at once: engine.io's
+        own disconnect would wait, without answering the POST, for a poll that may never come."""
+        try:
+            await super().handle_post_request(environ)
+        except (ValueError, exceptions.EngineIOError) as exc:  # UnicodeDecodeError is a ValueError
+            await self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
+            raise exceptions.EngineIOError("unreadable long-polling payload") from exc
 
     def schedule_ping(self) -> None:
         """Ping after the interval, from a timer instead of a sleeping task."""
@@ -146,9 +178,9 @@ class DirectSocket(async_socket.AsyncSocket):
         transport = ws.environ["aiohttp.request"].transport
         if self._settle(transport):
             try:
-                while (data := await _read(ws, server)) is not None:
+                while not self.closed and (data := await _read(ws, server)) is not None:
                     events = self.events
-                    if events is not None and isinstance(data, str) and await events(self, data):
+                    if events is not None and await events(self, data):
                         continue
                     try:
                         pkt = eio_packet.Packet(encoded_packet=data)
@@ -175,12 +207,14 @@ class DirectSocket(async_socket.AsyncSocket):
             if pkt is None:
                 return False
             write(transport, frame(pkt.encode()))
+        self.queued_bytes = 0
         self.direct_transport = transport
         return True
 
 
-async def _read(ws: DirectWebSocket, server) -> str | bytes | None:
-    """The next message, or None when the connection ended, broke or sent too much.
+async def _read(ws: DirectWebSocket, server) -> str | None:
+    """The next text message, or None when the connection ended, broke, sent too much or sent
+    binary data (the protocol has none: a client announcing attachments is refused apart).
 
     No timeout: a timer per read would cost more than the read (see `DirectSocket.close`).
     """
@@ -188,7 +222,7 @@ async def _read(ws: DirectWebSocket, server) -> str | bytes | None:
         msg = await ws._sock.receive()
     except Exception:  # noqa: BLE001 - a broken connection ends it
         return None
-    if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+    if msg.type is not WSMsgType.TEXT:
         return None
     if len(msg.data) > server.max_http_buffer_size:
         return None

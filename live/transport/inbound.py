@@ -8,7 +8,7 @@ a vote storm. `reader(sio)` handles the common case, a default-namespace EVENT i
 step: the same handler lookup, the same connection check, the same ack. Everything else (other
 namespaces, binary packets, catch-all and reserved event names, a socket that is not connected,
 anything that does not parse) returns False and takes the stock path, which answers it exactly
-as before.
+as before (refusals included: `live.transport.wire`).
 
 Written against python-socketio 5.18.1 (`_handle_eio_message`, `_handle_event`,
 `_handle_event_internal`, `_get_event_handler`, `Packet.decode`) and python-engineio 4.15.1

@@ -16,8 +16,8 @@ from live.notify import participant_room
 from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.transport import messages, record_schemas, schemas
+from live.transport.fragments import Shared
 from live.transport.proxy import client_address
-from live.transport.fragments import FragmentPacket, Shared
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,6 @@ class ParticipantSockets:
         self._polls = polls
         self.identities: dict[str, Identity] = {}
         self._shared = Shared()
-        sio.packet_class = FragmentPacket
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown)
