@@ -48,13 +48,13 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def running_server(settings: Settings):
-    """The whole app, in this process, listening on a real loopback port (settings.port, or any
-    free one when it is 0)."""
+async def running_server(settings: Settings, port: int = 0):
+    """The whole app, in this process, listening on a real loopback port: any free one, or the
+    one given (for a test whose settings must name it, such as an allowed origin)."""
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", settings.port)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = runner.addresses[0][1]
     try:

@@ -57,7 +57,7 @@ async def mail_server(settings, inbox):
                 "public_url": "https://live.example.org", "port": http_port,
                 "allowed_origins": f"http://127.0.0.1:{http_port}"}
     )
-    async with running_server(configured) as srv:
+    async with running_server(configured, http_port) as srv:
         yield srv
 
 

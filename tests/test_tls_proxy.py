@@ -149,7 +149,7 @@ async def site(settings, tmp_path) -> AsyncIterator[Site]:
     })
     cert, key = self_signed(tmp_path)
     conf = nginx_conf(tmp_path, documented_site(configured.port, http_port, https_port, cert, key))
-    async with running_server(configured) as server:
+    async with running_server(configured, configured.port) as server:
         with running_nginx(tmp_path, conf, https_port):
             yield Site(server, https_port, http_port)
 
