@@ -1,0 +1,73 @@
+"""The store under abuse: abandoned exports, a database that cannot be opened or written."""
+
+import asyncio
+import os
+import socket
+import sqlite3
+import time
+
+import pytest
+
+from support import ORGANISER_TOKEN, ServerProcess
+from test_export import generate
+
+#: Downloads a test abandons: each one leaked a connection and an open read transaction.
+ABANDONED = 50
+#: Bytes read of each download before the client goes away.
+READ_BEFORE_LEAVING = 4096
+#: Descriptors the server may hold beyond its count before the downloads (a client or two of its
+#: own still closing); a leak is two per abandoned download.
+FD_SLACK = 4
+
+
+@pytest.fixture
+def process(tmp_path):
+    proc = ServerProcess(tmp_path / "live.db")
+    yield proc
+    proc.stop()
+
+
+def descriptors(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def abandon(port: int, path: str) -> None:
+    """Start a download with a small receive window, read the first bytes, and hang up."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, READ_BEFORE_LEAVING)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {ORGANISER_TOKEN}\r\n\r\n".encode()
+        )
+        received = 0
+        while received < READ_BEFORE_LEAVING:
+            chunk = sock.recv(READ_BEFORE_LEAVING - received)
+            assert chunk, "the server closed the download early"
+            received += len(chunk)
+
+
+async def test_abandoned_exports_close_their_reader_and_its_transaction(process):
+    process.start()
+    server = process.server()
+    code = (await server.create_event("Large assembly"))["event"]["code"]
+    generate(process.db, code, questions=6_000, voters=1_000)
+    await server.api("GET", "/api/events")
+    before = descriptors(process.proc.pid)
+
+    for number in range(ABANDONED):
+        kind = "json" if number % 2 else "csv?table=questions"
+        abandon(process.port, f"/api/events/{code}/export.{kind}")
+    status, _ = await server.api("GET", "/api/events")
+    assert status == 200
+
+    deadline = time.monotonic() + 10
+    while descriptors(process.proc.pid) > before + FD_SLACK and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert descriptors(process.proc.pid) <= before + FD_SLACK, (before, ABANDONED)
+    with sqlite3.connect(process.db) as db:
+        db.execute("PRAGMA busy_timeout = 0")
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0, "a read transaction is still open"
+    assert os.path.getsize(f"{process.db}-wal") == 0
