@@ -4,11 +4,14 @@ import asyncio
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from support import ORGANISER_TOKEN, ServerProcess
+from support import ORGANISER_TOKEN, ServerProcess, free_port
 from test_export import generate
 
 #: Downloads a test abandons: each one leaked a connection and an open read transaction.
@@ -18,6 +21,8 @@ READ_BEFORE_LEAVING = 4096
 #: Descriptors the server may hold beyond its count before the downloads (a client or two of its
 #: own still closing); a leak is two per abandoned download.
 FD_SLACK = 4
+#: Seconds `live serve` may take to give up on a database; it used to wait forever.
+STARTUP_BOUND = 15
 
 
 @pytest.fixture
@@ -71,3 +76,36 @@ async def test_abandoned_exports_close_their_reader_and_its_transaction(process)
         busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     assert busy == 0, "a read transaction is still open"
     assert os.path.getsize(f"{process.db}-wal") == 0
+
+
+def _garbage(db: Path) -> None:
+    db.parent.mkdir()
+    db.write_bytes(b"not a database, whatever its name says " * 100)
+
+
+def _wal_is_a_directory(db: Path) -> None:
+    db.parent.mkdir()
+    Path(f"{db}-wal").mkdir()
+
+
+def _parent_is_a_file(db: Path) -> None:
+    db.parent.write_text("a file where the database's directory should be")
+
+
+# Each fails for root too, which ignores permission bits: a mode 0444 file would not do.
+@pytest.mark.parametrize("spoil", [_garbage, _wal_is_a_directory, _parent_is_a_file])
+def test_serve_refuses_a_database_it_cannot_open(tmp_path, spoil):
+    db = tmp_path / "data" / "live.db"
+    spoil(db)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "live", "serve", "--port", str(free_port()), "--db", str(db)],
+        env={**os.environ, "LIVE_ORGANISER_TOKEN": ORGANISER_TOKEN},
+        capture_output=True, text=True, timeout=STARTUP_BOUND,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert time.monotonic() - started < STARTUP_BOUND
+    assert "live is serving" not in output
+    assert f"error: cannot open the database {db}" in output, output
+    assert "Traceback" not in output, output

@@ -149,11 +149,19 @@ def _read(conn: sqlite3.Connection, work: Work[T]) -> T:
         conn.execute("COMMIT")
 
 
+class DatabaseUnavailable(Exception):
+    """The database file cannot be opened, set up or migrated: nothing can be served."""
+
+
 async def _connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=64)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()
+        raise
     return conn
 
 
@@ -183,12 +191,20 @@ class Database:
         self._writing: asyncio.Task | None = None
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _connect(self.path)
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._writer.execute("PRAGMA synchronous = NORMAL")
-        await self._migrate(self._writer)
-        self._reader = await _connect(self.path)
+        """Open, set up and migrate; a failure leaves nothing open, for a connection's thread
+        left running would keep the process from ever exiting."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = await _connect(self.path)
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            await self._writer.execute("PRAGMA synchronous = NORMAL")
+            await self._migrate(self._writer)
+            self._reader = await _connect(self.path)
+        except BaseException as exc:
+            await self.close()
+            if isinstance(exc, OSError | sqlite3.Error):
+                raise DatabaseUnavailable(f"cannot open the database {self.path}: {exc}") from exc
+            raise
 
     async def close(self) -> None:
         if self._writing is not None:
