@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import resource
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -9,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from support import ORGANISER_TOKEN, ServerProcess, free_port
@@ -23,6 +26,10 @@ READ_BEFORE_LEAVING = 4096
 FD_SLACK = 4
 #: Seconds `live serve` may take to give up on a database; it used to wait forever.
 STARTUP_BOUND = 15
+#: Bytes the server's files may still grow by once its disk is "full".
+DISK_ROOM = 256 * 1024
+#: Events created at most to fill that room (a few pages each).
+MAX_WRITES_TO_FILL = 500
 
 
 @pytest.fixture
@@ -92,14 +99,11 @@ def _parent_is_a_file(db: Path) -> None:
     db.parent.write_text("a file where the database's directory should be")
 
 
-# Each fails for root too, which ignores permission bits: a mode 0444 file would not do.
-@pytest.mark.parametrize("spoil", [_garbage, _wal_is_a_directory, _parent_is_a_file])
-def test_serve_refuses_a_database_it_cannot_open(tmp_path, spoil):
-    db = tmp_path / "data" / "live.db"
-    spoil(db)
+def refused(db: Path, *wrapper: str) -> str:
+    """Run `live serve` on this database and return what it said, checking that it gave up."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "live", "serve", "--port", str(free_port()), "--db", str(db)],
+        [*wrapper, sys.executable, "-m", "live", "serve", "--port", str(free_port()), "--db", str(db)],
         env={**os.environ, "LIVE_ORGANISER_TOKEN": ORGANISER_TOKEN},
         capture_output=True, text=True, timeout=STARTUP_BOUND,
     )
@@ -109,3 +113,47 @@ def test_serve_refuses_a_database_it_cannot_open(tmp_path, spoil):
     assert "live is serving" not in output
     assert f"error: cannot open the database {db}" in output, output
     assert "Traceback" not in output, output
+    return output
+
+
+# Each fails for root too, which ignores permission bits: a mode 0444 file would not do.
+@pytest.mark.parametrize("spoil", [_garbage, _wal_is_a_directory, _parent_is_a_file])
+def test_serve_refuses_a_database_it_cannot_open(tmp_path, spoil):
+    db = tmp_path / "data" / "live.db"
+    spoil(db)
+    refused(db)
+
+
+def test_serve_refuses_a_read_only_database(tmp_path):
+    """Root ignores a file's mode; without CAP_DAC_OVERRIDE it is held to it like anyone."""
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    db = tmp_path / "live.db"
+    listed = subprocess.run(
+        [sys.executable, "-m", "live", "event", "list", "--db", str(db)],
+        capture_output=True, text=True, timeout=STARTUP_BOUND,
+    )
+    assert listed.returncode == 0, listed.stderr
+    db.chmod(0o444)
+    output = refused(db, "setpriv", "--inh-caps=-dac_override", "--bounding-set=-dac_override")
+    assert "readonly" in output
+
+
+async def test_healthz_reports_a_database_that_cannot_take_writes(process):
+    """A full disk, made real for the server alone: its files may grow only a little more."""
+    process.start()
+    server = process.server()
+    assert (await server.api("GET", "/healthz", token=None))[0] == 200
+    files = [process.db, Path(f"{process.db}-wal"), process.log]
+    room = max(path.stat().st_size for path in files) + DISK_ROOM
+    resource.prlimit(process.proc.pid, resource.RLIMIT_FSIZE, (room, room))
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {ORGANISER_TOKEN}"}) as http:
+        for _ in range(MAX_WRITES_TO_FILL):
+            async with http.post(f"{server.url}/api/events", json={"title": "Fills the disk"}) as res:
+                if res.status != 201:
+                    break
+        else:
+            pytest.fail(f"{MAX_WRITES_TO_FILL} events fitted in {DISK_ROOM} bytes")
+    status, body = await server.api("GET", "/healthz", token=None)
+    assert status == 503, body
+    assert body["error"]["code"] == "internal" and "database" in body["error"]["message"]

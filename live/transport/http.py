@@ -182,12 +182,16 @@ def _set_state(state: EventState):
 
 
 async def health(request: web.Request) -> web.Response:
-    """503 only without the database: without Redis a worker still serves its own clients."""
+    """503 only when the database cannot be read or cannot take writes: without Redis a worker
+    still serves its own clients."""
     try:
         await request.app[EVENTS].all()
+        unwritable = await request.app[EVENTS].cannot_write()
     except Exception as exc:
+        unwritable = str(exc)
+    if unwritable is not None:
         return web.json_response(
-            messages.error(errors.INTERNAL, f"database: {exc}"), status=503
+            messages.error(errors.INTERNAL, f"database: {unwritable}"), status=503
         )
     return reply({"database": "ok", "redis": request.app[REDIS_STATUS]()})
 
