@@ -118,7 +118,8 @@ def describe(settings: Settings, created: CreatedEvent | dict) -> str:
 
 
 def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
-    app = web.Application(middlewares=[http.security_headers], client_max_size=http.MAX_BODY)
+    app = web.Application(client_max_size=http.MAX_BODY)
+    app.on_response_prepare.append(http.security_headers)
     app[SETTINGS] = settings
     sio = _socket_server(settings)
     sio.attach(app)

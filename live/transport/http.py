@@ -51,20 +51,12 @@ SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 REDIS_STATUS: web.AppKey[Callable[[], str]] = web.AppKey("redis_status")
 
 
-@web.middleware
-async def security_headers(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response as it is prepared: a streamed one has sent its headers before its
+    handler returns, too early for a middleware."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if isinstance(response, web.HTTPException):
-        raise response
-    return response
 
 
 def reply(data: object, status: int = 200) -> web.Response:
