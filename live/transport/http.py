@@ -178,12 +178,12 @@ async def health(request: web.Request) -> web.Response:
     still serves its own clients."""
     try:
         await request.app[EVENTS].all()
-        unwritable = await request.app[EVENTS].cannot_write()
+        problem = await request.app[EVENTS].cannot_write()
     except Exception as exc:
-        unwritable = str(exc)
-    if unwritable is not None:
+        problem = str(exc)
+    if problem is not None:
         return web.json_response(
-            messages.error(errors.INTERNAL, f"database: {unwritable}"), status=503
+            messages.error(errors.INTERNAL, f"database: {problem}"), status=503
         )
     return reply({"database": "ok", "redis": request.app[REDIS_STATUS]()})
 
