@@ -124,10 +124,10 @@ def describe(settings: Settings, created: CreatedEvent | dict) -> str:
 
 def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     networks = settings.proxy_networks()
-    middlewares = [proxy.forwarded(networks)] if networks else []
     app = web.Application(
-        middlewares=[*middlewares, http.security_headers], client_max_size=http.MAX_BODY
+        middlewares=[proxy.forwarded(networks)] if networks else [], client_max_size=http.MAX_BODY
     )
+    app.on_response_prepare.append(http.security_headers)
     app[SETTINGS] = settings
     app[SIGNINS] = SignInGuard(
         settings.signin_limit, settings.signin_event_limit, settings.signin_window

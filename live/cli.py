@@ -20,7 +20,7 @@ from live.domain.model import ModerationMode
 from live.heap import Heap
 from live.services.events import EventService
 from live.settings import Settings
-from live.store import Database
+from live.store import Database, DatabaseUnavailable
 
 SHUTDOWN_TIMEOUT = 5.0
 #: Seconds the first worker may take to start listening (migrations, organiser token) before the
@@ -45,6 +45,7 @@ def serve(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    asyncio.run(_check_database(settings))
     if settings.workers > 1:
         return _supervise(args, settings)
     app = create_app(settings, demo=args.demo)
@@ -124,6 +125,14 @@ async def _heap(app: web.Application) -> AsyncIterator[None]:
     heap.start()
     yield
     heap.stop()
+
+
+async def _check_database(settings: Settings) -> None:
+    """Open (and migrate) the database once before saying anything is served, so a file that
+    cannot be used stops `serve` with its reason instead of a server that never answers."""
+    db = Database(settings.db)
+    await db.open()
+    await db.close()
 
 
 async def _with_events(settings: Settings, action) -> object:
@@ -224,4 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except LiveError as exc:
         announce(f"error: {exc.message}")
+        return 2
+    except DatabaseUnavailable as exc:
+        announce(f"error: {exc}")
         return 2

@@ -113,6 +113,10 @@ class EventService(Service):
         event = await self.db.write(work)
         return CreatedEvent(event, moderator_secret, screen_token)
 
+    async def cannot_write(self) -> str | None:
+        """Why nothing can be written now (no room, a read-only file), for the health check."""
+        return await self.db.cannot_write()
+
     async def demo_event(self) -> dict | None:
         return await self.db.read(event_store.get_demo_event)
 

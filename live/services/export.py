@@ -4,7 +4,7 @@ import csv
 import io
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from live.domain import errors
 from live.domain import export as shape
@@ -34,7 +34,7 @@ class ExportService:
         async for row in snap.participation(event["id"]):
             yield "participation", shape.participation(code, row)
 
-    async def json(self, event_ids: list[int], names: bool) -> AsyncIterator[bytes]:
+    async def json(self, event_ids: list[int], names: bool) -> AsyncGenerator[bytes, None]:
         """One JSON document (docs/EXPORT.md), written piece by piece."""
         head = {
             "format": shape.FORMAT,
@@ -61,7 +61,7 @@ class ExportService:
                 yield "".join(buffer).encode()
             yield b"]}"
 
-    def csv(self, event_ids: list[int], table: str, names: bool) -> AsyncIterator[bytes]:
+    def csv(self, event_ids: list[int], table: str, names: bool) -> AsyncGenerator[bytes, None]:
         """One table of the export as CSV, a header row first; an unknown table is refused now."""
         fields = shape.TABLES.get(table)
         if fields is None:
@@ -72,7 +72,7 @@ class ExportService:
 
     async def _csv(
         self, event_ids: list[int], table: str, fields: tuple[str, ...], names: bool
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()

@@ -1,5 +1,5 @@
 """The only code that touches the database."""
 
-from live.store.db import Database, InThread
+from live.store.db import Database, DatabaseUnavailable, InThread
 
-__all__ = ["Database", "InThread"]
+__all__ = ["Database", "DatabaseUnavailable", "InThread"]

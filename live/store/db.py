@@ -5,6 +5,7 @@ Each batch and each read is one trip to its connection's thread (see `InThread`)
 import asyncio
 import logging
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,21 @@ BUSY_TIMEOUT_MS = 5000
 BUSY_RETRIES = 3
 #: Units of work committed together at most; bounds how long a batch holds the write lock.
 MAX_BATCH = 256
+#: Seconds a write that failed for want of space or permission still counts against the health
+#: check: a full disk may take the check's one page while the writes people make fail.
+WRITE_FAILURE_WINDOW = 60.0
+#: Primary SQLite result codes that say the file cannot take writes, not that a write was refused.
+CANNOT_WRITE = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
+        sqlite3.SQLITE_PERM,
+    }
+)
 
 
 class _Fetched:
@@ -149,11 +165,29 @@ def _read(conn: sqlite3.Connection, work: Work[T]) -> T:
         conn.execute("COMMIT")
 
 
+def _cannot_write(exc: BaseException | None) -> bool:
+    return isinstance(exc, sqlite3.Error) and (exc.sqlite_errorcode & 0xFF) in CANNOT_WRITE
+
+
+async def _rewrite_version(conn: InThread) -> None:
+    """A real one-page write that changes nothing: the schema version written back as it is."""
+    (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()
+    await conn.execute(f"PRAGMA user_version = {int(version)}")
+
+
+class DatabaseUnavailable(Exception):
+    """The database file cannot be opened, set up or migrated: nothing can be served."""
+
+
 async def _connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=64)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()
+        raise
     return conn
 
 
@@ -181,14 +215,24 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._queue: deque[_Unit] = deque()
         self._writing: asyncio.Task | None = None
+        self._write_failure: tuple[float, str] | None = None
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _connect(self.path)
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._writer.execute("PRAGMA synchronous = NORMAL")
-        await self._migrate(self._writer)
-        self._reader = await _connect(self.path)
+        """Open, set up and migrate; a failure leaves nothing open, for a connection's thread
+        left running would keep the process from ever exiting."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = await _connect(self.path)
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            await self._writer.execute("PRAGMA synchronous = NORMAL")
+            await self._migrate(self._writer)
+            self._reader = await _connect(self.path)
+            await self.write(_rewrite_version)
+        except BaseException as exc:
+            await self.close()
+            if isinstance(exc, OSError | sqlite3.Error):
+                raise DatabaseUnavailable(f"cannot open the database {self.path}: {exc}") from exc
+            raise
 
     async def close(self) -> None:
         if self._writing is not None:
@@ -235,6 +279,7 @@ class Database:
                 try:
                     await self._commit(batch)
                 finally:
+                    self._note_failures(batch)
                     for unit in batch:
                         _settle(unit)
         except BaseException as exc:
@@ -250,6 +295,24 @@ class Database:
         conn = self._writer
         assert conn is not None
         await conn._execute(_commit_batch, conn._conn, batch)
+
+    def _note_failures(self, batch: list[_Unit]) -> None:
+        for unit in batch:
+            if _cannot_write(unit.error):
+                self._write_failure = (time.monotonic(), str(unit.error))
+
+    async def cannot_write(self) -> str | None:
+        """Why the database cannot take writes now, or None: a write that changes nothing proves
+        the file writable, and a real write that failed lately proves there is no room."""
+        try:
+            await self.write(_rewrite_version)
+        except sqlite3.Error as exc:
+            return str(exc)
+        if self._write_failure is not None:
+            at, reason = self._write_failure
+            if time.monotonic() - at < WRITE_FAILURE_WINDOW:
+                return reason
+        return None
 
     async def read(self, work: Work[T]) -> T:
         """Run reads in one transaction so they see a single consistent state; the reader's

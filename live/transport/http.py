@@ -56,20 +56,12 @@ ORGANISER_TARGET = "organiser"
 REDIS_STATUS: web.AppKey[Callable[[], str]] = web.AppKey("redis_status")
 
 
-@web.middleware
-async def security_headers(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response as it is prepared: a streamed one has sent its headers before its
+    handler returns, too early for a middleware."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if isinstance(response, web.HTTPException):
-        raise response
-    return response
 
 
 def reply(data: object, status: int = 200) -> web.Response:
@@ -202,12 +194,16 @@ def _set_state(state: EventState):
 
 
 async def health(request: web.Request) -> web.Response:
-    """503 only without the database: without Redis a worker still serves its own clients."""
+    """503 only when the database cannot be read or cannot take writes: without Redis a worker
+    still serves its own clients."""
     try:
         await request.app[EVENTS].all()
+        problem = await request.app[EVENTS].cannot_write()
     except Exception as exc:
+        problem = str(exc)
+    if problem is not None:
         return web.json_response(
-            messages.error(errors.INTERNAL, f"database: {exc}"), status=503
+            messages.error(errors.INTERNAL, f"database: {problem}"), status=503
         )
     return reply({"database": "ok", "redis": request.app[REDIS_STATUS]()})
 

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 import segno
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
 from live.domain import codes, errors
@@ -18,6 +19,9 @@ from live.transport.moderate import session_cookie
 
 MODERATION: web.AppKey[ModerationService] = web.AppKey("moderation", ModerationService)
 QR_SCALE = 10
+#: What aiohttp raises reading a form body that is not well formed (a multipart body without its
+#: boundary, a part without a name, an unknown transfer encoding, a bad part header).
+MALFORMED_FORM = (ValueError, TypeError, RuntimeError, AssertionError, HttpProcessingError)
 
 
 def moderator_target(code: str) -> str:
@@ -29,15 +33,20 @@ async def moderator_login(request: web.Request) -> web.StreamResponse:
     """The sign-in form posts here; success sets the session cookie, failure says so on the page."""
     code = codes.normalise_code(request.match_info["code"])
     page = f"/e/{code}/moderate"
+    invalid = f"{page}?{urlencode({'failed': 'invalid'})}"
     try:
-        form = schemas.ModeratorLogin.model_validate(dict(await request.post()))
+        fields = dict(await request.post())
+    except MALFORMED_FORM as exc:
+        raise web.HTTPSeeOther(invalid) from exc
+    try:
+        form = schemas.ModeratorLogin.model_validate(fields)
         event, token = await request.app[SIGNINS].attempt(
             client_address(request),
             moderator_target(code),
             lambda: request.app[MODERATION].login(code, form.secret, form.pseudonym),
         )
     except ValidationError:
-        raise web.HTTPSeeOther(f"{page}?{urlencode({'failed': 'invalid'})}")
+        raise web.HTTPSeeOther(invalid)
     except LiveError as exc:
         if exc.code == errors.NOT_FOUND:
             raise web.HTTPNotFound()

@@ -1,5 +1,7 @@
 """HTTP for after the stream: dispositions, the public list of questions, series and carry-over."""
 
+import contextlib
+
 from aiohttp import web
 
 from live.domain import errors
@@ -105,9 +107,12 @@ async def export(request: web.Request) -> web.StreamResponse:
             "Cache-Control": "no-store",
         }
     )
-    await response.prepare(request)
-    async for chunk in chunks:
-        await response.write(chunk)
+    # However the stream ends (the client gone, the handler cancelled), the generator is closed
+    # at once, and with it the snapshot's connection and its read transaction.
+    async with contextlib.aclosing(chunks):
+        await response.prepare(request)
+        async for chunk in chunks:
+            await response.write(chunk)
     await response.write_eof()
     return response
 
