@@ -151,9 +151,11 @@ async def test_healthz_reports_a_database_that_cannot_take_writes(process):
         for _ in range(MAX_WRITES_TO_FILL):
             async with http.post(f"{server.url}/api/events", json={"title": "Fills the disk"}) as res:
                 if res.status != 201:
+                    refused = await res.json()
                     break
         else:
             pytest.fail(f"{MAX_WRITES_TO_FILL} events fitted in {DISK_ROOM} bytes")
+    assert res.status == 500 and refused["error"]["code"] == "internal", refused
     status, body = await server.api("GET", "/healthz", token=None)
     assert status == 503, body
     assert body["error"]["code"] == "internal" and "database" in body["error"]["message"]

@@ -1,6 +1,7 @@
 """HTTP: the pages, the public event info, the organiser API and the health check."""
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from live.services.polls import PollService
 from live.settings import Settings
 from live.transport import messages, schemas
 from live.transport.proxy import client_address
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 MAX_BODY = 64 * 1024
@@ -84,7 +87,8 @@ def retry_after(details: dict | None) -> dict[str, str]:
 
 
 def api(handler: Callable[[web.Request], Awaitable[web.Response]]):
-    """Turn validation and domain errors into the envelope with a matching HTTP status."""
+    """Turn validation and domain errors into the envelope with a matching HTTP status, and a
+    server fault (a full disk) into the `internal` envelope rather than aiohttp's text page."""
 
     async def run(request: web.Request) -> web.Response:
         try:
@@ -93,6 +97,11 @@ def api(handler: Callable[[web.Request], Awaitable[web.Response]]):
             return web.json_response(messages.invalid(exc), status=400)
         except LiveError as exc:
             return refuse(exc.code, exc.message, exc.details)
+        except (web.HTTPException, ConnectionError):
+            raise
+        except Exception:
+            log.exception("%s %s failed", request.method, request.path)
+            return refuse(errors.INTERNAL, messages.INTERNAL_MESSAGE)
 
     return run
 

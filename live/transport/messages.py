@@ -11,6 +11,8 @@ from live.domain.errors import LiveError
 
 log = logging.getLogger(__name__)
 
+INTERNAL_MESSAGE = "Something went wrong on the server."
+
 
 def ok(data: object = None) -> dict:
     return {"ok": True, "data": data}
@@ -45,7 +47,7 @@ async def settle(run: Callable[[], Awaitable[object]], name: str) -> dict:
         return error(exc.code, exc.message, exc.details)
     except Exception:
         log.exception("%s failed", name)
-        return error(errors.INTERNAL, "Something went wrong on the server.")
+        return error(errors.INTERNAL, INTERNAL_MESSAGE)
 
 
 def refused(exc: ValidationError | LiveError) -> socketio.exceptions.ConnectionRefusedError:
