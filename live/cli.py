@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from live.app import announce, create_app, describe
 from live.domain.errors import LiveError
@@ -236,4 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except DatabaseUnavailable as exc:
         announce(f"error: {exc}")
+        return 2
+    except ValidationError as exc:  # a setting from the environment or a flag
+        for problem in exc.errors(include_url=False):
+            name = ".".join(str(part) for part in problem["loc"])
+            announce(f"error: LIVE_{name.upper()}: {problem['msg'].removeprefix('Value error, ')}")
         return 2

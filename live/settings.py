@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def items(text: str) -> list[str]:
@@ -35,7 +36,8 @@ class Settings(BaseSettings):
         "printed once and stored hashed.",
     )
     redis_url: str = Field(
-        "", description="Redis URL for fan-out between worker processes; empty means one process."
+        "", description="Redis URL (redis://, rediss:// or unix://) for fan-out between worker "
+        "processes; empty means one process.",
     )
     workers: int = Field(
         1, ge=1, description="Worker processes `live serve` starts on the one port (SO_REUSEPORT); "
@@ -111,6 +113,14 @@ class Settings(BaseSettings):
         scheme, _, rest = value.partition("://")
         if value and (scheme not in ("http", "https") or not rest.strip("/")):
             raise ValueError(f"not an http:// or https:// URL: {value!r}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        """redis-py takes only these; any other URL leaves the listener retrying at full speed."""
+        if value and value.partition("://")[0] not in REDIS_SCHEMES:
+            raise ValueError(f"not a redis://, rediss:// or unix:// URL: {value!r}")
         return value
 
     @field_validator("trusted_proxies")

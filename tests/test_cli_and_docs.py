@@ -1,5 +1,6 @@
 """The `live` command, and the documentation that promises what it does."""
 
+import os
 import re
 import subprocess
 import sys
@@ -97,3 +98,15 @@ def test_ci_runs_the_readme_test_command():
 
 def test_procfile_serves_on_the_platform_port():
     assert (ROOT / "Procfile").read_text().strip() == "web: live serve --host 0.0.0.0 --port $PORT"
+
+
+def test_serve_refuses_a_setting_it_cannot_use_with_a_clear_error(tmp_path):
+    """A Redis URL of no known scheme used to start a listener spinning at full CPU for ever."""
+    done = subprocess.run(
+        [sys.executable, "-m", "live", "serve", "--db", str(tmp_path / "cli.db"), "--port", "0"],
+        capture_output=True, text=True, timeout=30,
+        env={**os.environ, "LIVE_REDIS_URL": "bogus://127.0.0.1"},
+    )
+    assert done.returncode == 2, done
+    assert "LIVE_REDIS_URL" in done.stdout and "redis://" in done.stdout, done.stdout
+    assert "Traceback" not in done.stdout + done.stderr and "serving" not in done.stdout
