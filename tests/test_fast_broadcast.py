@@ -14,6 +14,7 @@ from engineio import async_socket, base_server as engineio_base_server, base_soc
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import async_manager, async_pubsub_manager, async_server, base_manager, base_server
+from socketio import async_redis_manager
 from socketio import packet
 
 from bench.wsclient import open_client
@@ -41,6 +42,12 @@ INTERNALS = {
         async_pubsub_manager.AsyncPubSubManager.emit, "6cc46e0ff9b6d7cf"),
     "socketio.AsyncPubSubManager._handle_emit": (
         async_pubsub_manager.AsyncPubSubManager._handle_emit, "4284671be955f644"),
+    "socketio.AsyncPubSubManager._thread": (
+        async_pubsub_manager.AsyncPubSubManager._thread, "fa8d075729aac64d"),
+    "socketio.AsyncPubSubManager.initialize": (
+        async_pubsub_manager.AsyncPubSubManager.initialize, "e8a2b026ecea320f"),
+    "socketio.AsyncRedisManager._listen": (
+        async_redis_manager.AsyncRedisManager._listen, "3e74fdd1084b4e13"),
     "socketio.AsyncServer._handle_event": (
         async_server.AsyncServer._handle_event, "65178105ef8b593d"),
     "socketio.AsyncServer._handle_eio_message": (
