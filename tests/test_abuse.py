@@ -1,5 +1,6 @@
 """Abuse from one address: vote stuffing is limited and shown to moderators; guessing secrets is cut short."""
 
+import asyncio
 import json
 
 import aiohttp
@@ -250,3 +251,17 @@ async def test_behind_a_trusted_proxy_the_join_limit_counts_each_forwarded_clien
         assert [r["ok"] for r in first] == [True, True, False], first
         assert first[2]["error"]["code"] == "rate_limited"
         assert (await join_as("203.0.113.9"))["ok"] is True
+
+
+async def test_guesses_sent_all_at_once_are_limited_before_they_are_hashed(tmp_path):
+    """Guesses in flight count: a burst cannot slip past the limit while the first ones hash."""
+    async with running_server(lowered(tmp_path, signin_limit=5)) as server:
+        created = await server.create_event()
+        code = created["event"]["code"]
+        burst = await asyncio.gather(
+            *(sign_in_from(server, code, f"guess-{n}", "127.0.0.1") for n in range(40))
+        )
+        outcomes = [res.headers["Location"].split("failed=")[1].split("&")[0] for res in burst]
+        assert outcomes.count("forbidden") == 5 and outcomes.count("rate_limited") == 35, outcomes
+        right = await sign_in_from(server, code, created["moderator_secret"], OTHER_NETWORK)
+        assert f"live_mod_{code}" in right.cookies

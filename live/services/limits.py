@@ -48,6 +48,14 @@ class SlidingWindow:
             self._hits.popitem(last=False)
         return len(hits) == self.limit
 
+    def forgive(self, key: str) -> None:
+        """Take back the latest hit of `key`: the attempt it counted did not fail."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
+            if not hits:
+                del self._hits[key]
+
     def __len__(self) -> int:
         return len(self._hits)
 
@@ -59,8 +67,13 @@ class SignInGuard:
         self.addresses = SlidingWindow(per_address, window)
         self.targets = SlidingWindow(per_target, window)
 
-    async def attempt(self, address: str, target: str, check: Callable[[], Awaitable[T]]) -> T:
-        """Run `check` unless the address or the target failed too often; count its refusal."""
+    async def attempt(
+        self, address: str, target: str, check: Callable[[], Awaitable[T]], *, costly: bool = False
+    ) -> T:
+        """Run `check` unless the address or the target failed too often; only a refusal
+        (`forbidden`) stays counted. A costly check (a password hash) is counted while it runs,
+        so a burst of guesses cannot all start hashing before the first is refused; a cheap one
+        only once refused, so an organiser's concurrent requests are never held back."""
         waits = [w for w in (self.addresses.retry_after(address), self.targets.retry_after(target))
                  if w is not None]
         if waits:
@@ -70,18 +83,33 @@ class SignInGuard:
                 f"Too many failed sign-ins; try again in {wait} seconds.",
                 {"retry_after": wait},
             )
+        if costly:
+            self._count(address, target)
         try:
-            return await check()
+            result = await check()
         except LiveError as exc:
-            if exc.code == errors.FORBIDDEN:
-                self._failed(address, target)
+            if exc.code == errors.FORBIDDEN and not costly:
+                self._count(address, target)
+            elif exc.code != errors.FORBIDDEN and costly:
+                self._forgive(address, target)
             raise
+        except BaseException:
+            if costly:
+                self._forgive(address, target)
+            raise
+        if costly:
+            self._forgive(address, target)
+        return result
 
-    def _failed(self, address: str, target: str) -> None:
+    def _count(self, address: str, target: str) -> None:
         if self.addresses.hit(address):
             log.warning("sign-ins from one address are now refused for a while (target %s)", target)
         if self.targets.hit(target):
             log.warning("sign-ins to %s are now refused for a while", target)
+
+    def _forgive(self, address: str, target: str) -> None:
+        self.addresses.forgive(address)
+        self.targets.forgive(target)
 
     def tracked(self) -> int:
         """Keys held in memory, bounded by MAX_TRACKED_KEYS per window."""

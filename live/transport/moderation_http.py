@@ -44,6 +44,7 @@ async def moderator_login(request: web.Request) -> web.StreamResponse:
             client_address(request),
             moderator_target(code),
             lambda: request.app[MODERATION].login(code, form.secret, form.pseudonym),
+            costly=True,
         )
     except ValidationError:
         raise web.HTTPSeeOther(invalid)
