@@ -9,6 +9,7 @@ import socketio
 
 from live.domain import integrity
 from live.services import limits
+from live.services import moderation as moderation_service
 from live.settings import Settings
 from live.transport.http import SIGNINS
 from moderators import Moderator, moderator
@@ -265,3 +266,25 @@ async def test_guesses_sent_all_at_once_are_limited_before_they_are_hashed(tmp_p
         assert outcomes.count("forbidden") == 5 and outcomes.count("rate_limited") == 35, outcomes
         right = await sign_in_from(server, code, created["moderator_secret"], OTHER_NETWORK)
         assert f"live_mod_{code}" in right.cookies
+
+
+async def test_the_public_record_counts_flagged_votes_at_most_once_per_interval(server, monkeypatch):
+    """Counting them reads every vote of the event: anyone asking for the record must not be able
+    to make the server do that at will."""
+    created = await server.create_event()
+    code = created["event"]["code"]
+    question, clients = await stuffed(server, code, integrity.BURST_VOTES)
+
+    async def flagged_votes() -> int:
+        status, body = await server.api("GET", f"/api/events/{code}/record", token=None)
+        assert status == 200
+        return body["data"]["votes_from_flagged_addresses"]
+
+    assert await flagged_votes() == integrity.BURST_VOTES
+    late = await joined_from(server, code, OTHER_NETWORK)
+    await late.ok("upvote", {"question_id": question["id"]})
+    assert await flagged_votes() == integrity.BURST_VOTES  # counted a moment ago: not again yet
+    monkeypatch.setattr(moderation_service, "FLAGGED_REFRESH", 0.0)
+    assert await flagged_votes() == integrity.BURST_VOTES + 1
+    for client in [*clients, late]:
+        await client.close()

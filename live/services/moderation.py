@@ -15,6 +15,7 @@ from live.domain.model import QuestionStatus, RejectReason
 from live.domain.views import balance, log_entry, moderator_participant, moderator_question
 from live.domain.views import public_event, stage
 from live.services import integrity
+from live.services.cache import Recent
 from live.services.news import participant_news, question_news, set_focus, stage_news
 from live.services.unit import Outcome, Service, open_event
 from live.store import Database, InThread
@@ -25,6 +26,9 @@ from live.store import questions as question_store
 from live.store import record as record_store
 
 LOG_IN_SNAPSHOT = 100
+#: Seconds the public record's count of votes from flagged addresses stands before it is counted
+#: again: counting reads every vote of the event, and anyone may ask for the record.
+FLAGGED_REFRESH = 10.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Moderator:
 class ModerationService(Service):
     def __init__(self, db: Database, publish: Callable[[list[News]], None]) -> None:
         super().__init__(db, publish)
+        self._flagged_votes = Recent()
 
     async def _event(self, code: str) -> dict:
         code = codes.normalise_code(code)
@@ -356,10 +361,16 @@ class ModerationService(Service):
             counts = await moderation_store.status_counts(conn, event["id"])
             delays = await moderation_store.decision_delays(conn, event["id"])
             withheld = await moderation_store.withheld(conn, event["id"])
-            flagged = await integrity.flagged_addresses(conn, event["id"])
-            return {"counts": counts, "delays": delays, "withheld": withheld, "flagged": flagged}
+            return {"counts": counts, "delays": delays, "withheld": withheld}
 
         found = await self.db.read(work)
+        flagged_votes = self._flagged_votes.get(event["id"], FLAGGED_REFRESH)
+        if flagged_votes is None:
+            flagged = await self.db.read(
+                lambda conn: integrity.flagged_addresses(conn, event["id"])
+            )
+            flagged_votes = sum(f["votes"] for f in flagged)
+            self._flagged_votes.put(event["id"], flagged_votes)
         counts, withheld = found["counts"], found["withheld"]
         by_reason = {r.value: 0 for r in RejectReason}
         for q in withheld:
@@ -375,7 +386,7 @@ class ModerationService(Service):
             "archived": counts.get(QuestionStatus.ARCHIVED, 0),
             "withdrawn_by_author": counts.get(QuestionStatus.WITHDRAWN, 0),
             "withheld": len(withheld),
-            "votes_from_flagged_addresses": sum(f["votes"] for f in found["flagged"]),
+            "votes_from_flagged_addresses": flagged_votes,
             "withheld_by_reason": by_reason,
             "median_seconds_to_decision": (
                 statistics.median(found["delays"]) if found["delays"] else None
