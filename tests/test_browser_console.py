@@ -121,11 +121,10 @@ async def test_the_reject_dialog_and_focus_after_every_action(server, browser):
     await author.ask("Can the library open on Sundays?")
     await expect(news).to_have_text("New question to review: Can the library open on Sundays?")
 
-    poll = await create_poll(server, code, {"kind": "single", "question": "Was today useful?", "options": ["Yes", "No"]})
+    await create_poll(server, code, {"kind": "single", "question": "Was today useful?", "options": ["Yes", "No"]})
     await page.reload()
     await page.get_by_role("button", name="Open: Was today useful?").click()
     await expect(page.get_by_role("button", name="Close: Was today useful?")).to_be_focused()
-    assert poll["id"]
     for client in (author, other):
         await client.close()
     assert errors == []
