@@ -4,6 +4,7 @@ import pytest
 from playwright.async_api import expect
 
 import axe
+from moderators import moderator
 from support import joined
 from test_polls import create_poll, set_poll
 
@@ -56,11 +57,19 @@ async def test_the_moderator_console_has_no_violations(server, busy, browser, wi
     assert await axe.violations(page) == []
 
 
+@pytest.mark.parametrize("screen", ["auto", "both"])
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
-async def test_the_big_screen_has_no_violations(server, busy, browser, size):
+async def test_the_big_screen_has_no_violations(server, busy, browser, size, screen):
     code = busy["event"]["code"]
+    mod = await moderator(server, busy)
+    first = (await mod.ok("snapshot"))["questions"][0]
+    await mod.ok("focus", {"question_id": first["id"], "version": first["version"]})
+    await mod.ok("screen_mode", {"screen": screen})
+    await mod.close()
     context = await browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = await context.new_page()
     await page.goto(f"{server.url}/e/{code}/screen#token={busy['screen_token']}")
     await expect(page.locator("#connection")).to_have_text("Live")
+    await expect(page.locator("#poll")).to_be_visible()
+    await expect(page.locator("#focus")).to_be_visible(visible=screen == "both")
     assert await axe.violations(page) == []

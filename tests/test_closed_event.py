@@ -60,6 +60,7 @@ async def test_moderators_and_organisers_cannot_change_a_closed_event(server):
         ("archive", "third", {}),
         ("mode", None, {"mode": "pre"}),
         ("screen_balance", None, {"show": True}),
+        ("screen_mode", None, {"screen": "both"}),
         ("mute", None, {"participant_id": voter.me["id"]}),
         ("unmute", None, {"participant_id": voter.me["id"]}),
         ("poll_create", None, SPEC),

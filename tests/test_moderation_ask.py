@@ -16,7 +16,7 @@ async def test_post_moderation_publishes_at_once(server, event):
     assert reply["question"]["status"] == "published"
     assert reply["mine"]["status"] == "published"
     snapshot = await author.snapshot()
-    assert snapshot["stage"] == {"mode": "post", "focus": None, "balance": False}
+    assert snapshot["stage"] == {"mode": "post", "focus": None, "balance": False, "screen": "auto"}
     assert [q["id"] for q in snapshot["questions"]] == [reply["question"]["id"]]
     await author.close()
 

@@ -102,3 +102,36 @@ async def test_a_moderator_puts_the_balance_of_voices_on_screen(server):
         await client.close()
     await sio.disconnect()
     await mod.close()
+
+
+async def test_a_moderator_chooses_what_the_screen_shows(server):
+    created = await server.create_event("Screen modes")
+    code = created["event"]["code"]
+    mod = await moderator(server, created, "Priya")
+    sio, updates = await screen(server, code, created["screen_token"])
+    assert (await sio.call("snapshot", namespace="/screen", timeout=5))["data"]["stage"]["screen"] == "auto"
+
+    for mode in ("both", "focus", "poll", "auto"):
+        reply = await mod.call("screen_mode", {"screen": mode})
+        assert reply["ok"] and reply["data"]["stage"]["screen"] == mode, reply
+    for _ in range(50):
+        if [u["stage"]["screen"] for u in updates if u["type"] == "stage"] == ["both", "focus", "poll", "auto"]:
+            break
+        await asyncio.sleep(0.05)
+    assert [u["stage"]["screen"] for u in updates if u["type"] == "stage"] == ["both", "focus", "poll", "auto"]
+    log = (await mod.ok("snapshot"))["log"]
+    assert [(e["action"], e["details"], e["moderator"]) for e in log[:2]] == [
+        ("screen_mode", {"screen": "auto"}, "Priya"), ("screen_mode", {"screen": "poll"}, "Priya"),
+    ]
+    unchanged = len(log)
+    assert (await mod.call("screen_mode", {"screen": "auto"}))["data"]["stage"]["screen"] == "auto"
+    assert len((await mod.ok("snapshot"))["log"]) == unchanged
+
+    for bad in ({"screen": "everything"}, {"screen": 1}, {}, {"screen": "both", "extra": True}):
+        reply = await mod.call("screen_mode", bad)
+        assert reply["ok"] is False and reply["error"]["code"] == "invalid", (bad, reply)
+    room = await joined(server, code, "in_room")
+    assert (await room.call("screen_mode", {"screen": "poll"}))["ok"] is False
+    await room.close()
+    await sio.disconnect()
+    await mod.close()

@@ -30,6 +30,15 @@ class ModerationMode(StrEnum):
     POST = "post"
 
 
+class ScreenMode(StrEnum):
+    """What the big screen's main area shows; auto: an open poll while one runs, else the focus."""
+
+    AUTO = "auto"
+    POLL = "poll"
+    FOCUS = "focus"
+    BOTH = "both"
+
+
 class RejectReason(StrEnum):
     OFF_TOPIC = "off_topic"
     ABUSIVE = "abusive"

@@ -22,6 +22,7 @@ def stage(row: dict) -> dict:
         "mode": row["moderation_mode"],
         "focus": row["focus_question_id"],
         "balance": bool(row["screen_balance"]),
+        "screen": row["screen_mode"],
     }
 
 

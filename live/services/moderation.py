@@ -11,7 +11,7 @@ from live.domain.changes import News, to_moderators
 from live.domain.dispositions import Disposition
 from live.domain.errors import LiveError
 from live.domain.model import PUBLIC_TEXT_REASONS, VISIBLE_STATUSES, ModerationMode
-from live.domain.model import QuestionStatus, RejectReason
+from live.domain.model import QuestionStatus, RejectReason, ScreenMode
 from live.domain.views import balance, log_entry, moderator_participant, moderator_question
 from live.domain.views import public_event, stage
 from live.services import integrity
@@ -348,6 +348,21 @@ class ModerationService(Service):
             await event_store.update_event(conn, mod.event_id, {"screen_balance": int(show)})
             news = await stage_news(conn, mod.event_id)
             news += await _log(conn, mod, "balance_on_screen" if show else "balance_off_screen", None)
+            event = await event_store.get_event(conn, mod.event_id)
+            return {"stage": stage(event)}, news
+
+        return await self._write(work)
+
+    async def set_screen_mode(self, mod: Moderator, mode: ScreenMode) -> dict:
+        """Choose what the big screen's main area shows: the poll, the question in focus, or both."""
+
+        async def work(conn: InThread) -> Outcome:
+            event = await _changing(conn, mod)
+            if event["screen_mode"] == mode:
+                return {"stage": stage(event)}, []
+            await event_store.update_event(conn, mod.event_id, {"screen_mode": mode.value})
+            news = await stage_news(conn, mod.event_id)
+            news += await _log(conn, mod, "screen_mode", None, details={"screen": mode.value})
             event = await event_store.get_event(conn, mod.event_id)
             return {"stage": stage(event)}, news
 

@@ -7,7 +7,8 @@ from live.store.db import InThread
 
 EVENT_COLUMNS = (
     "id, code, title, description, stream_url, state, seq, demo, created_at, "
-    "moderation_mode, blocked_terms, disabled_filters, focus_question_id, series, screen_balance"
+    "moderation_mode, blocked_terms, disabled_filters, focus_question_id, series, screen_balance, "
+    "screen_mode"
 )
 
 
@@ -90,7 +91,7 @@ async def update_event(conn: InThread, event_id: int, fields: dict) -> None:
     allowed = {
         "title", "description", "stream_url", "state",
         "moderation_mode", "blocked_terms", "disabled_filters", "focus_question_id",
-        "screen_balance",
+        "screen_balance", "screen_mode",
     }
     assert set(fields) <= allowed, f"not updatable: {set(fields) - allowed}"
     if not fields:

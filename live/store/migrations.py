@@ -178,4 +178,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE participants ADD COLUMN address_hash TEXT;
     CREATE INDEX participants_address ON participants(event_id, address_hash, created_at);
     """,
+    # 8: what the big screen's main area shows, chosen by a moderator: "auto" (an open poll, else
+    #    the question in focus), "poll", "focus" or "both" side by side
+    """
+    ALTER TABLE events ADD COLUMN screen_mode TEXT NOT NULL DEFAULT 'auto';
+    """,
 ]

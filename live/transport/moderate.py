@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from live.domain import codes, errors
 from live.domain.errors import LiveError
-from live.domain.model import ModerationMode, RejectReason
+from live.domain.model import ModerationMode, RejectReason, ScreenMode
 from live.notify import MODERATOR_NAMESPACE, moderator_room
 from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.services.moderation import ModerationService, Moderator
@@ -74,6 +74,11 @@ class ModeratorSockets:
             "screen_balance",
             schemas.ScreenBalance,
             lambda m, p: self.service.show_balance(m, p.show),
+        )
+        self._command(
+            "screen_mode",
+            schemas.ScreenModeChoice,
+            lambda m, p: self.service.set_screen_mode(m, ScreenMode(p.screen)),
         )
         self._command("mute", schemas.Mute, self._mute(True))
         self._command("unmute", schemas.Mute, self._mute(False))

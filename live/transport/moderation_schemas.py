@@ -80,6 +80,10 @@ class ScreenBalance(Payload):
     show: bool
 
 
+class ScreenModeChoice(Payload):
+    screen: Literal["auto", "poll", "focus", "both"]
+
+
 class Focus(Payload):
     question_id: Id | None = None
     version: Version | None = None

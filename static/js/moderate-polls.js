@@ -3,6 +3,7 @@
 (() => {
   const S = window.liveStrings;
   const $ = (id) => document.getElementById(id);
+  const fmt = liveI18n.format;
   const code = decodeURIComponent(location.pathname.split("/")[2] || "").toUpperCase();
   /* The same /moderate connection as the rest of the console: the client shares one per namespace. */
   const socket = io("/moderate", { auth: { event: code } });
@@ -77,17 +78,34 @@
     render();
   });
 
+  /* The acted-on poll keeps focus: on its new button (Close after Open), else on its card. */
+  function focusPoll(id) {
+    const li = $("poll-admin-list").querySelector(`li[data-id="${id}"]`);
+    if (!li) return;
+    (li.querySelector("button") || li).focus();
+  }
+
   async function change(poll, action) {
     const reply = await send(action, { poll_id: poll.id });
     if (!reply.ok) {
       $("poll-error").textContent = reply.error.message;
+      focusPoll(poll.id);
       return;
     }
     polls.set(poll.id, reply.data);
     render();
+    focusPoll(poll.id);
   }
 
+  /* Results arrive several times a second; a rebuilt list gives focus back to where it was. */
   function render() {
+    const active = document.activeElement;
+    const held = active && active.closest("#poll-admin-list li[data-id]");
+    renderList();
+    if (held) focusPoll(held.dataset.id);
+  }
+
+  function renderList() {
     const list = $("poll-admin-list");
     const items = [...polls.values()].sort((a, b) => b.id - a.id);
     if (!items.length) {
@@ -101,6 +119,8 @@
       ...items.map((poll) => {
         const li = document.createElement("li");
         li.className = "mod-item";
+        li.dataset.id = poll.id;
+        li.tabIndex = -1;
         const title = document.createElement("p");
         title.className = "q-text";
         title.textContent = poll.question;
@@ -114,6 +134,7 @@
           b.type = "button";
           b.className = "secondary";
           b.textContent = label;
+          b.setAttribute("aria-label", fmt(S.actionOn, { action: label, text: poll.question }));
           b.addEventListener("click", () => change(poll, action));
           return b;
         };

@@ -88,6 +88,7 @@
   });
   socket.on("question", ({ question }) => {
     const known = questions.get(question.id);
+    if (!known && question.status === "pending") $("queue-news").textContent = fmt(S.newInQueue, { text: question.text });
     if (!known || known.version <= question.version) questions.set(question.id, question);
     render();
   });
@@ -113,14 +114,41 @@
     render();
   });
 
+  /* A log entry as a sentence from its action, reason and details, in the string table's words. */
+  function sentence(entry) {
+    const details = entry.details || {};
+    const person = participants.get(entry.participant_id);
+    const values = {
+      ...details,
+      who: S.actors[entry.moderator] || entry.moderator,
+      action: entry.action,
+      q: entry.question_id ? `#${entry.question_id}` : "",
+      reason: S.reasonNames[entry.reason] || entry.reason,
+      flags: (details.flags || []).map((f) => S.flags[f] || f).join(", "),
+      before: entry.before_text,
+      after: entry.after_text,
+      person: (person && person.name) || S.someoneAnonymous,
+      mode: S.modeNames[details.mode] || details.mode,
+      screen: S.screenNames[details.screen] || details.screen,
+    };
+    if (entry.action === "dispose") {
+      const text = fmt(S.disposeSentences[entry.reason] || S.logSentences.other, values);
+      return details.due_date ? fmt(S.dueBy, { sentence: text, due_date: details.due_date }) : text;
+    }
+    const key = entry.action === "label" && !details.topic ? "unlabel" : entry.action;
+    return fmt(S.logSentences[key] || S.logSentences.other, values);
+  }
+
   function logItem(entry) {
     const li = document.createElement("li");
-    const time = new Date(entry.at * 1000).toLocaleTimeString();
-    let text = fmt(S.logLine, { time, moderator: entry.moderator, action: entry.action });
-    if (entry.question_id) text += ` #${entry.question_id}`;
-    if (entry.reason) text += ` (${entry.reason})`;
-    if (entry.after_text) text += `: “${entry.before_text}” → “${entry.after_text}”`;
-    li.textContent = text;
+    const time = document.createElement("time");
+    const at = new Date(entry.at * 1000);
+    time.dateTime = at.toISOString();
+    time.textContent = at.toLocaleTimeString();
+    const text = document.createElement("span");
+    text.className = "sentence";
+    text.textContent = sentence(entry);
+    li.append(time, text);
     return li;
   }
 
@@ -215,12 +243,14 @@
     return [...queue(), ...published()];
   }
 
-  function button(label, action) {
+  /* Every card has the same buttons: each one's name says which question it acts on. */
+  function button(label, action, q) {
     const b = document.createElement("button");
     b.type = "button";
     b.className = "small secondary";
-    b.textContent = label;
     b.dataset.action = action;
+    b.textContent = label;
+    b.setAttribute("aria-label", fmt(S.actionOn, { action: label, text: q.text }));
     return b;
   }
 
@@ -265,12 +295,35 @@
         : [q.id === stage.focus ? "unfocus" : "focus", "answer", "reject", "archive", "edit", "label", "merge"];
     if (q.status === "answered") names.splice(names.indexOf("answer"), 1);
     names.push(person && person.muted ? "unmute" : "mute");
-    actions.replaceChildren(...names.map((n) => button(S.actions[n], n)));
+    actions.replaceChildren(...names.map((n) => button(S.actions[n], n, q)));
     list.append(li);
   }
 
+  /* Lists are rebuilt on every change; whatever had focus in them gets it back. */
+  function focusedInLists() {
+    const el = document.activeElement;
+    const li = el && el.closest("#queue li[data-id], #published li[data-id]");
+    if (!li) return null;
+    const action = el.closest("[data-action]");
+    return { id: li.dataset.id, list: li.parentElement.id, action: action && action.dataset.action };
+  }
+  function refocus(at) {
+    if (!at) return;
+    const li = document.querySelector(`#${at.list} li[data-id="${at.id}"]`);
+    const action = li && at.action && li.querySelector(`[data-action="${at.action}"]`);
+    if (action) action.focus();
+    else if (li) li.focus();
+  }
+
   function render() {
+    const had = focusedInLists();
+    renderLists();
+    refocus(had);
+  }
+
+  function renderLists() {
     for (const radio of document.querySelectorAll("input[name=mode]")) radio.checked = radio.value === stage.mode;
+    for (const radio of document.querySelectorAll("input[name=screen]")) radio.checked = radio.value === (stage.screen || "auto");
     $("screen-balance").setAttribute("aria-pressed", String(!!stage.balance));
     const pending = queue();
     $("queue-count").textContent = String(pending.length);
@@ -307,13 +360,37 @@
     $("action-error").textContent = reply.error.message;
   }
 
+  /* After an action focus stays on the card, or moves to the one that took its place, never to the body. */
+  function focusAfter(origin) {
+    const same = document.querySelector(`#${origin.list} li[data-id="${origin.id}"]`);
+    if (same) return same.focus();
+    const rest = $(origin.list).querySelectorAll("li[data-id]");
+    const successor = rest[Math.min(origin.index, rest.length - 1)];
+    if (successor) return successor.focus();
+    const moved = document.querySelector(`li[data-id="${origin.id}"]`);
+    if (moved) return moved.focus();
+    return $(`${origin.list}-title`).focus();
+  }
+  function placeOf(q) {
+    const li = document.querySelector(`li[data-id="${q.id}"]`);
+    if (!li) return null;
+    return { id: String(q.id), list: li.parentElement.id, index: [...li.parentElement.children].indexOf(li) };
+  }
+
   async function perform(action, q) {
+    const origin = placeOf(q);
+    const result = await performOn(action, q);
+    if (origin && action !== "reject") focusAfter(origin);
+    return result;
+  }
+
+  async function performOn(action, q) {
     if (action === "approve" || action === "answer" || action === "archive" || action === "unmerge") {
       return act(action, q);
     }
     if (action === "focus") return act("focus", q);
     if (action === "unfocus") return report(await send("focus", {}));
-    if (action === "reject") return openReject(q);
+    if (action === "reject") return openReject(q, document.activeElement);
     if (action === "edit") {
       const text = prompt(S.editPrompt, q.text);
       if (text !== null && text.trim() && text.trim() !== q.text) return act("edit", q, { text });
@@ -336,17 +413,28 @@
     return null;
   }
 
-  function openReject(q) {
+  /* The native modal dialog brings the backdrop, the focus trap and Escape from anywhere inside. */
+  let returnTo = null;
+  function openReject(q, opener) {
     rejecting = q;
+    returnTo = opener && opener !== document.body ? opener : null;
     $("reject-text").textContent = q.text;
     $("reject-note").value = "";
-    $("reject-form").classList.remove("hidden");
+    $("reject-dialog").showModal();
     $("reject-reason").focus();
   }
   function closeReject() {
-    rejecting = null;
-    $("reject-form").classList.add("hidden");
+    $("reject-dialog").close();
   }
+  $("reject-dialog").addEventListener("close", () => {
+    const q = rejecting;
+    rejecting = null;
+    if (!q) return;
+    const li = document.querySelector(`li[data-id="${q.id}"]`);
+    const opener = returnTo && returnTo.isConnected ? returnTo : li && li.querySelector('[data-action="reject"]');
+    if (opener) opener.focus();
+    else if (li) li.focus();
+  });
   $("reject-reason").replaceChildren(
     ...Object.entries(S.reasons).map(([value, label]) => {
       const option = document.createElement("option");
@@ -359,12 +447,22 @@
     e.preventDefault();
     const q = questions.get(rejecting.id) || rejecting;
     const note = $("reject-note").value.trim();
+    const origin = placeOf(q);
+    rejecting = null;
     closeReject();
     await act("reject", q, { reason: $("reject-reason").value, note: note || null });
+    if (origin) focusAfter(origin);
   });
   $("reject-cancel").addEventListener("click", closeReject);
 
   for (const list of [$("queue"), $("published")]) {
+    /* The keys act on the card that has focus, wherever an action left it. */
+    list.addEventListener("focusin", (e) => {
+      const li = e.target.closest("li[data-id]");
+      if (!li) return;
+      selected = Number(li.dataset.id);
+      for (const card of document.querySelectorAll("li[data-id]")) card.classList.toggle("selected", card === li);
+    });
     list.addEventListener("click", (e) => {
       const li = e.target.closest("li[data-id]");
       if (!li) return;
@@ -378,6 +476,9 @@
   for (const radio of document.querySelectorAll("input[name=mode]")) {
     radio.addEventListener("change", async () => report(await send("mode", { mode: radio.value })));
   }
+  for (const radio of document.querySelectorAll("input[name=screen]")) {
+    radio.addEventListener("change", async () => report(await send("screen_mode", { screen: radio.value })));
+  }
   $("clear-screen").addEventListener("click", async () => report(await send("focus", {})));
   $("screen-balance").addEventListener("click", async () =>
     report(await send("screen_balance", { show: !stage.balance })),
@@ -386,7 +487,7 @@
   const KEYS = { a: "approve", r: "reject", s: "focus", d: "answer", x: "archive", e: "edit" };
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest("input, textarea, select")) return;
-    if (e.key === "Escape" && rejecting) return closeReject();
+    if ($("reject-dialog").open) return;
     const list = ordered();
     if (!list.length) return;
     const index = list.findIndex((q) => q.id === selected);

@@ -5,6 +5,9 @@
   liveI18n.apply(S);
   const $ = (id) => document.getElementById(id);
   const TOP = 6;
+  /* Type sizes as shares of the screen's height: 3.3vh is 24 px at 720p, 36 px at 1080p. */
+  const FOCUS_TYPE = { min: 0.033, max: 0.08 };
+  const POLL_TYPE = { min: 0.026, beside: 0.022, max: 0.045 };
   const code = decodeURIComponent(location.pathname.split("/")[2] || "").toUpperCase();
   const storageKey = `live:screen:${code}`;
 
@@ -99,25 +102,64 @@
     });
   }
 
-  /* The most recently opened poll that is still open takes the main area while it runs. */
-  function pollOnScreen() {
-    const open = [...state.polls.values()].filter((p) => p.state === "open");
-    return open.sort((a, b) => (b.opened_at || 0) - (a.opened_at || 0) || b.id - a.id)[0] || null;
+  /* The newest poll in a state, by when it opened: the one the room is answering, or last answered. */
+  function latestPoll(pollState) {
+    const polls = [...state.polls.values()].filter((p) => p.state === pollState);
+    return polls.sort((a, b) => (b.opened_at || 0) - (a.opened_at || 0) || b.id - a.id)[0] || null;
+  }
+
+  /* What the main area shows, as the moderator chose (stage.screen): the poll, the focus, or both. */
+  function shown() {
+    const mode = (state.stage && state.stage.screen) || "auto";
+    const open = latestPoll("open");
+    if (mode === "focus") return { poll: null, focus: true };
+    if (mode === "auto") return { poll: open, focus: !open };
+    const poll = open || latestPoll("closed");
+    return { poll, focus: mode === "both" || !poll };
   }
 
   let shownPoll = "";
-  function renderPoll() {
-    const poll = pollOnScreen();
+  function renderPoll(poll) {
     $("poll").classList.toggle("hidden", !poll);
-    $("focus").classList.toggle("hidden", !!poll);
-    const key = poll ? JSON.stringify([poll.id, poll.results]) : "";
+    const key = poll ? JSON.stringify([poll.id, poll.state, poll.results]) : "";
     if (key === shownPoll) return;
     shownPoll = key;
     if (!poll) return;
+    $("poll-label").textContent = poll.state === "open" ? S.pollLabel : S.pollClosedLabel;
     $("poll-question").textContent = poll.question;
     $("poll-results").replaceChildren(
       poll.results ? livePollResults.render(poll, S) : document.createTextNode(S.waiting),
     );
+  }
+
+  /* Only what a viewer needs is spoken: a new question in focus, a poll opening or closing. */
+  const heard = { focus: undefined, polls: null };
+  function say(text) {
+    $("announce").textContent = text;
+  }
+  function finalResults(poll) {
+    const r = poll.results;
+    if (!r || !["single", "multiple", "rating", "ranking"].includes(poll.kind)) return "";
+    const labels = poll.kind === "rating" ? r.all.scale.map(String) : poll.options;
+    const values = poll.kind === "ranking" ? r.all.scores : r.all.counts;
+    return fmt(S.finalResults, { results: labels.map((l, i) => `${l} ${values[i]}`).join(", ") });
+  }
+  function announce(focus) {
+    const polls = new Map([...state.polls.values()].map((p) => [p.id, p.state]));
+    if (heard.polls) {
+      for (const poll of state.polls.values()) {
+        const before = heard.polls.get(poll.id);
+        if (poll.state === before) continue;
+        if (poll.state === "open") say(fmt(S.pollOpened, { question: poll.question }));
+        else if (poll.state === "closed" && before === "open") {
+          say(`${fmt(S.pollClosed, { question: poll.question })} ${finalResults(poll)}`.trim());
+        }
+      }
+    }
+    heard.polls = polls;
+    const focusId = focus ? focus.id : null;
+    if (heard.focus !== undefined && focusId !== heard.focus && focus) say(fmt(S.nowAnswering, { text: focus.text }));
+    heard.focus = focusId;
   }
 
   /* While a moderator has the balance on screen it replaces the top questions, refreshed every few seconds. */
@@ -161,8 +203,57 @@
     }
   }
 
+  /* Binary search for the largest font size, between two shares of the screen's height, at which
+     the box holds its content; the smallest when even that does not fit. */
+  function fitType(el, box, min, max) {
+    const fits = () => box.scrollHeight <= box.clientHeight && box.scrollWidth <= box.clientWidth;
+    let low = min * innerHeight;
+    let high = max * innerHeight;
+    el.style.fontSize = `${high}px`;
+    if (fits()) return true;
+    el.style.fontSize = `${low}px`;
+    if (!fits()) return false;
+    while (high - low > 0.5) {
+      const mid = (low + high) / 2;
+      el.style.fontSize = `${mid}px`;
+      if (fits()) low = mid;
+      else high = mid;
+    }
+    el.style.fontSize = `${low}px`;
+    return true;
+  }
+
+  /* The stage's type shrinks to its minimum, then top questions give up their place to it one by
+     one, then poll labels keep one line instead of two. */
+  function fit() {
+    const list = $("top-list");
+    const section = $("top");
+    const stageFits = () => {
+      let fits = true;
+      if (!$("focus").classList.contains("hidden")) fits = fitType($("focus-text"), $("focus"), FOCUS_TYPE.min, FOCUS_TYPE.max) && fits;
+      if (!$("poll").classList.contains("hidden")) {
+        const min = $("focus").classList.contains("hidden") ? POLL_TYPE.min : POLL_TYPE.beside;
+        fits = fitType($("poll"), $("poll"), min, POLL_TYPE.max) && fits;
+      }
+      return fits;
+    };
+    $("poll").classList.remove("tight");
+    section.classList.remove("empty");
+    while (!stageFits() && list.lastElementChild) {
+      list.lastElementChild.remove();
+      section.classList.toggle("empty", !list.lastElementChild);
+    }
+    if (!stageFits()) {
+      $("poll").classList.add("tight");
+      stageFits();
+    }
+    while (list.lastElementChild && section.scrollHeight > section.clientHeight) list.lastElementChild.remove();
+    section.classList.toggle("empty", !list.lastElementChild);
+  }
+
   function render() {
-    renderPoll();
+    const { poll, focus: showFocus } = shown();
+    renderPoll(poll);
     renderBalance();
     if (state.event) {
       $("event-title").textContent = state.event.title;
@@ -170,11 +261,14 @@
     }
     const focusId = state.stage && state.stage.focus;
     const focus = focusId ? state.questions.get(focusId) : null;
+    $("focus").classList.toggle("hidden", !showFocus);
+    document.querySelector("main").dataset.show = [showFocus && "focus", poll && "poll"].filter(Boolean).join("-");
     $("focus").classList.toggle("has-focus", !!focus);
     $("focus-text").textContent = focus ? focus.text : "";
     $("focus-meta").textContent = focus ? author(focus) : "";
     $("focus-empty").classList.toggle("hidden", !!focus);
     $("focus-label").classList.toggle("hidden", !focus);
+    announce(focus);
     const top = liveSync
       .sorted(state, "top")
       .filter((q) => q.id !== focusId && q.status === "published")
@@ -193,5 +287,7 @@
         return li;
       }),
     );
+    fit();
   }
+  addEventListener("resize", () => render());
 })();
