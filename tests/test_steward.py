@@ -434,3 +434,24 @@ async def test_the_steward_page_has_no_violations(server, browser, width):
     await expect(page.locator("#duplicate-offer")).to_be_visible()
     assert await axe.violations(page) == []
 
+
+async def test_the_printable_report_splits_questions_by_channel(server, browser, steward):
+    created, person = steward
+    code = created["event"]["code"]
+    await person.sign_in(created["steward_secret"])
+    asker = await joined(server, code, "remote")
+    await asker.ask("What happens to the library in the plan?")
+    await person.enter("Is there money for the youth club?", channel="paper")
+    await person.enter("Will the park get more bins?", channel="paper", attendance="remote")
+    await person.enter("Who decides the road closures?", channel="sms", attendance="remote")
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    errors = collect_errors(page)
+    await page.goto(f"{server.url}/e/{code}/report")
+    table = page.get_by_role("table", name="Questions by channel")
+    await expect(table.locator("tbody tr")).to_have_count(3)
+    rows = [await r.inner_text() for r in await table.locator("tbody tr").all()]
+    assert [r.split("\t") for r in rows] == [
+        ["Own device", "1", "1", "0"], ["On paper", "2", "2", "0"], ["By SMS", "1", "1", "0"],
+    ]
+    assert errors == []
+    await asker.close()
