@@ -17,6 +17,7 @@ from live.services import steward as steward_service
 from moderators import Moderator, moderator
 from support import ORGANISER_TOKEN, Server, joined, running_server
 from test_browser_qa import collect_errors
+from test_hardening_forms_and_headers import MALFORMED_FORMS
 
 AUTH = {"Authorization": f"Bearer {ORGANISER_TOKEN}"}
 JSON = {"Accept": "application/json"}
@@ -195,6 +196,43 @@ async def test_bad_entries_get_a_clear_error(steward):
     assert status == 400 and body["error"]["code"] == "invalid"
     status, location = await person.enter("", accept_json=False)
     assert status == 303 and location.endswith("/steward?failed=invalid")
+
+
+@pytest.mark.parametrize("content_type, body", MALFORMED_FORMS.values(), ids=MALFORMED_FORMS)
+async def test_hostile_form_bodies_get_a_clear_answer(steward, content_type, body, caplog):
+    created, person = steward
+    code = created["event"]["code"]
+    await person.sign_in(created["steward_secret"])
+    url = f"{person.server.url}/e/{code}/steward"
+    for path, accept in (("", {}), ("/questions", {}), ("/questions", JSON)):
+        async with person.http.post(
+            url + path, data=body, headers={"Content-Type": content_type, **accept},
+            allow_redirects=False,
+        ) as res:
+            if accept:
+                assert res.status == 400 and (await res.json())["error"]["code"] == "invalid"
+            else:
+                assert res.status == 303 and res.headers["Location"] == f"/e/{code}/steward?failed=invalid"
+    assert "Traceback" not in caplog.text
+
+
+async def test_an_oversized_entry_or_an_unknown_event_is_refused_without_a_fault(steward, caplog):
+    created, person = steward
+    await person.sign_in(created["steward_secret"])
+    status, body = await person.enter("x" * 100_000)
+    assert status == 400 and "larger than" in body["error"]["message"]
+    status, body = await person.enter("x" * 3_000)
+    assert status == 400 and body["error"]["code"] == "invalid"
+    unknown = Steward(person.server, "NOPE42")
+    try:
+        assert (await unknown.sign_in("guess")).status == 404
+        status, body = await unknown.enter("Is anyone there?")
+        assert status == 404 and body["error"]["code"] == "not_found"
+        async with unknown.http.get(f"{person.server.url}/e/NOPE42/steward") as res:
+            assert res.status == 404
+    finally:
+        await unknown.close()
+    assert "Traceback" not in caplog.text and "failed" not in caplog.text
 
 
 async def test_the_form_works_without_javascript(steward):

@@ -13,8 +13,8 @@ from live.domain.model import Attendance, Channel
 from live.services.steward import Entry, Steward, StewardService
 from live.transport import messages
 from live.transport import moderation_schemas as schemas
-from live.transport.http import SETTINGS, SIGNINS, _require_organiser, api, event_page, refuse
-from live.transport.http import reply, retry_after
+from live.transport.http import MAX_BODY, SETTINGS, SIGNINS, _require_organiser, api, event_page
+from live.transport.http import refuse, reply, retry_after
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
 
@@ -43,6 +43,8 @@ async def _form(request: web.Request) -> dict:
         return dict(await request.post())
     except MALFORMED_FORM as exc:
         raise LiveError(errors.INVALID, "The form could not be read.") from exc
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise LiveError(errors.INVALID, f"The form is larger than {MAX_BODY} bytes.") from exc
 
 
 def _wants_json(request: web.Request) -> bool:
@@ -110,6 +112,8 @@ async def enter(request: web.Request) -> web.StreamResponse:
         if exc.code == errors.NOT_FOUND:
             raise web.HTTPNotFound()
         raise web.HTTPSeeOther(_page(code, failed=exc.code), headers=retry_after(exc.details))
+    except web.HTTPException:
+        raise
     except Exception:
         log.exception("entering a question for %s failed", code)
         if _wants_json(request):
