@@ -104,6 +104,7 @@
     const form = $("entry");
     const button = $("entry-button");
     $("entry-error").textContent = "";
+    notify("");
     button.disabled = true;
     button.textContent = S.sending;
     let res = null;
@@ -140,7 +141,7 @@
     if (error && error.code === "conflict" && error.details && error.details.duplicate_of) {
       $("duplicate-text").textContent = error.details.duplicate_of.text;
       $("duplicate-offer").classList.remove("hidden");
-      $("entry-error").textContent = S.duplicateFound;
+      $("entry-error").textContent = S.duplicateNotSent;
       $("duplicate-send").focus();
       return;
     }
