@@ -19,14 +19,17 @@ from live.services.moderation import ModerationService
 from live.services.qa import QAService
 from live.services.limits import SignInGuard
 from live.services.record import RecordService
+from live.services.steward import StewardService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http, moderation_http, proxy, record_http, wire
+from live.transport import broadcast, http, moderation_http, proxy, record_http, steward_http
+from live.transport import wire
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
 from live.transport.origins import origin_check
 from live.transport.screen import ScreenSockets
+from live.transport.steward_http import STEWARDS
 from live.transport.socket import ParticipantSockets
 
 log = logging.getLogger(__name__)
@@ -112,10 +115,12 @@ def describe(settings: Settings, created: CreatedEvent | dict) -> str:
         f"  Participants: {links['participant']}",
         f"  Moderators:   {links['moderator']}",
         f"  Big screen:   {links['screen']}",
+        f"  Stewards:     {links['steward']}",
     ]
     if isinstance(created, CreatedEvent):
         lines += [
             f"  Moderator secret (shown once): {created.moderator_secret}",
+            f"  Steward secret (shown once):   {created.steward_secret}",
             f"  Screen token (shown once):     {created.screen_token}",
             f"  Screen link (keep it private): {links['screen']}#token={created.screen_token}",
         ]
@@ -139,7 +144,11 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
     moderators = ModeratorSockets(
-        sio, lambda: app[MODERATION], lambda: app[POLLS], lambda: app[record_http.RECORD]
+        sio,
+        lambda: app[MODERATION],
+        lambda: app[POLLS],
+        lambda: app[record_http.RECORD],
+        lambda: app[STEWARDS],
     )
     ScreenSockets(
         sio,
@@ -151,6 +160,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     )
     moderation_http.add_routes(app)
     record_http.add_routes(app)
+    steward_http.add_routes(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.db)
@@ -183,6 +193,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         app[EVENTS] = EventService(db, publish)
         app[QA] = QAService(db, settings, publish)
         app[MODERATION] = ModerationService(db, publish)
+        app[STEWARDS] = StewardService(db, settings, publish)
         mailer = ReceiptMailer(settings) if settings.smtp_host else None
         app[record_http.RECORD] = RecordService(db, publish, mailer)
         app[record_http.EXPORT] = ExportService(db)

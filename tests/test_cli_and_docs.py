@@ -32,6 +32,7 @@ def test_event_create_prints_links_and_secrets_once(tmp_path):
     assert "http://127.0.0.1:8080/e/DEVXYZ" in out
     assert "/e/DEVXYZ/moderate" in out and "/e/DEVXYZ/screen" in out
     assert re.search(r"Moderator secret \(shown once\): \S{12,}", out)
+    assert re.search(r"Steward secret \(shown once\): +\S{12,}", out) and "/e/DEVXYZ/steward" in out
     listing = live("event", "list", db=db)
     assert "DEVXYZ" in listing and "open" in listing and "Development day 1" in listing
     assert "secret" not in listing

@@ -64,7 +64,7 @@ async def test_the_qr_code_is_an_svg_of_the_participant_link(server, event):
 
 
 def test_the_printed_screen_link_carries_the_token_in_the_fragment(settings):
-    created = CreatedEvent({"code": "ABCD", "title": "T"}, "mod-secret", "screen-token")
+    created = CreatedEvent({"code": "ABCD", "title": "T"}, "mod-secret", "screen-token", "steward-secret")
     printed = describe(settings, created)
     assert f"{settings.base_url()}/e/ABCD/screen#token=screen-token" in printed
 

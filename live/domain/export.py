@@ -12,7 +12,7 @@ QUESTION_FIELDS = (
     "event_code", "id", "created_at", "status", "reason", "attendance", "author_name", "text",
     "topic", "votes", "votes_in_room", "votes_remote", "carried_from", "carried_votes",
     "merged_into", "disposition", "stream_time", "response", "referred_to", "due_date",
-    "disposed_at",
+    "disposed_at", "channel",
 )
 POLL_FIELDS = (
     "event_code", "poll_id", "kind", "question", "state", "opened_at", "closed_at", "item",

@@ -8,6 +8,16 @@ class Attendance(StrEnum):
     REMOTE = "remote"
 
 
+class Channel(StrEnum):
+    """How a question reached the event: from the asker's own device, or entered on their behalf."""
+
+    DEVICE = "device"
+    PAPER = "paper"
+    PHONE = "phone"
+    SMS = "sms"
+    STEWARD = "steward"
+
+
 class EventState(StrEnum):
     OPEN = "open"
     CLOSED = "closed"

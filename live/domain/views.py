@@ -97,6 +97,7 @@ def moderator_question(row: dict) -> dict:
         "reason": row["reason"],
         "note": row["note"],
         "decided_at": row["decided_at"],
+        "channel": row["channel"],
         **outcome(row),
     }
 
@@ -122,6 +123,22 @@ def log_entry(row: dict) -> dict:
     return {**{k: row[k] for k in row if k != "event_id"}, "details": details}
 
 
-def balance(rows: list[dict]) -> dict:
-    """The balance of voices keyed by attendance: in_room and remote."""
-    return {row["attendance"]: {k: v for k, v in row.items() if k != "attendance"} for row in rows}
+def balance(rows: list[dict], channels: list[dict]) -> dict:
+    """The balance of voices keyed by attendance (in_room, remote), and by channel under channels."""
+    sides = {row["attendance"]: {k: v for k, v in row.items() if k != "attendance"} for row in rows}
+    by_channel = {row["channel"]: {k: v for k, v in row.items() if k != "channel"} for row in channels}
+    return {**sides, "channels": by_channel}
+
+
+def entered_question(row: dict) -> dict:
+    """What a steward sees of a question they entered: how it came in and where it stands."""
+    return {
+        "id": row["id"],
+        "text": row["text"],
+        "channel": row["channel"],
+        "attendance": row["attendance"],
+        "author_name": row["author_name"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "created_at": row["created_at"],
+    }

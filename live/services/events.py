@@ -26,6 +26,7 @@ class CreatedEvent:
     event: dict
     moderator_secret: str
     screen_token: str
+    steward_secret: str
 
 
 class EventService(Service):
@@ -76,7 +77,9 @@ class EventService(Service):
     ) -> CreatedEvent:
         moderator_secret = tokens.new_token(12)
         screen_token = tokens.new_token()
+        steward_secret = tokens.new_token(12)
         moderator_secret_hash = await asyncio.to_thread(tokens.slow_digest, moderator_secret)
+        steward_secret_hash = await asyncio.to_thread(tokens.slow_digest, steward_secret)
         if code is not None:
             code = codes.normalise_code(code)
             if not codes.is_valid_code(code):
@@ -108,10 +111,11 @@ class EventService(Service):
                 screen_token_hash=tokens.digest(screen_token),
                 moderation_mode=moderation.value,
                 demo=demo,
+                steward_secret_hash=steward_secret_hash,
             )
 
         event = await self.db.write(work)
-        return CreatedEvent(event, moderator_secret, screen_token)
+        return CreatedEvent(event, moderator_secret, screen_token, steward_secret)
 
     async def cannot_write(self) -> str | None:
         """Why nothing can be written now (no room, a read-only file), for the health check."""

@@ -144,6 +144,7 @@ class ModerationService(Service):
             people = await participant_store.with_history(conn, mod.event_id)
             log = await moderation_store.log_of(conn, mod.event_id, LOG_IN_SNAPSHOT)
             voices = await record_store.balance(conn, mod.event_id)
+            channels = await record_store.channel_balance(conn, mod.event_id)
             return {
                 "event": public_event(event),
                 "stage": stage(event),
@@ -153,7 +154,7 @@ class ModerationService(Service):
                 ],
                 "participants": [moderator_participant(p) for p in people],
                 "log": [log_entry(e) for e in log],
-                "balance": balance(voices),
+                "balance": balance(voices, channels),
             }
 
         return await self.db.read(work)
@@ -374,9 +375,10 @@ class ModerationService(Service):
 
         async def work(conn: InThread) -> dict:
             counts = await moderation_store.status_counts(conn, event["id"])
+            channels = await moderation_store.channel_counts(conn, event["id"])
             delays = await moderation_store.decision_delays(conn, event["id"])
             withheld = await moderation_store.withheld(conn, event["id"])
-            return {"counts": counts, "delays": delays, "withheld": withheld}
+            return {"counts": counts, "delays": delays, "withheld": withheld, "channels": channels}
 
         found = await self.db.read(work)
         flagged_votes = self._flagged_votes.get(event["id"], FLAGGED_REFRESH)
@@ -394,6 +396,7 @@ class ModerationService(Service):
             "event": public_event(event),
             "generated_at": time.time(),
             "received": sum(counts.values()),
+            "received_by_channel": found["channels"],
             "published": sum(counts.get(s, 0) for s in VISIBLE_STATUSES),
             "answered": counts.get(QuestionStatus.ANSWERED, 0),
             "pending": counts.get(QuestionStatus.PENDING, 0),

@@ -12,7 +12,7 @@ from moderation import Reason
 from live.domain import codes, errors, integrity, review, tokens
 from live.domain.changes import News, VoteCount
 from live.domain.errors import LiveError
-from live.domain.model import VISIBLE_STATUSES, Attendance, ModerationMode
+from live.domain.model import VISIBLE_STATUSES, Attendance, Channel, ModerationMode
 from live.domain.model import QuestionStatus, Sort, sort_questions
 from live.domain.views import is_visible, own_question, public_event, public_question, stage
 from live.services.cache import BySeq
@@ -137,78 +137,15 @@ class QAService(Service):
         op_id: str | None,
         allow_duplicate: bool = False,
     ) -> dict:
-        """Run the event's filters, then publish, hold for review or reject the new question.
-
-        A near-duplicate is refused with the existing question unless the author insists.
-        """
+        """A participant's own question, through admit once per op_id."""
         participant_id = identity.require_participant()
-        limit, window = self.settings.ask_limit, self.settings.ask_window
 
         async def work(conn: InThread) -> Outcome:
             async def apply() -> Outcome:
-                event = await open_event(conn, identity.event_id)
-                now = time.time()
-                recent = await question_store.count_recent(
-                    conn, participant_id, time.time() - window
+                row, news = await admit(
+                    conn, self.settings, identity.event_id, participant_id, text,
+                    anonymous=anonymous, allow_duplicate=allow_duplicate,
                 )
-                if recent >= limit:
-                    raise LiveError(
-                        errors.RATE_LIMITED,
-                        f"You can ask {limit} questions every {window:g} seconds; "
-                        "please wait a moment.",
-                    )
-                participant = await participant_store.get_participant(conn, participant_id)
-                existing = await question_store.visible_texts(
-                    conn, identity.event_id, VISIBLE_STATUSES
-                )
-                last_minute = await question_store.count_recent(
-                    conn, participant_id, now - FLOOD_WINDOW
-                )
-                verdict = moderation.evaluate(
-                    text,
-                    review.filter_config(event),
-                    moderation.Context(existing=existing, recent_count=last_minute),
-                )
-                if Reason.FLOOD in verdict.reasons:
-                    raise LiveError(
-                        errors.RATE_LIMITED, "You are asking very fast; please wait a minute."
-                    )
-                if verdict.duplicate_of is not None and not allow_duplicate:
-                    similar = await question_store.get_question(conn, verdict.duplicate_of)
-                    raise LiveError(
-                        errors.CONFLICT,
-                        "A very similar question has already been asked: upvote it instead, "
-                        "or send yours anyway.",
-                        {"duplicate_of": public_question(similar)},
-                    )
-                admission = review.admit(
-                    ModerationMode(event["moderation_mode"]), verdict, bool(participant["muted"])
-                )
-                row = await question_store.insert_question(
-                    conn,
-                    event_id=identity.event_id,
-                    participant_id=participant_id,
-                    text=text,
-                    author_name=None if anonymous else participant["name"],
-                    attendance=participant["attendance"],
-                    status=admission.status.value,
-                    seq=event["seq"],
-                    flags=list(admission.flags),
-                    reason=admission.reason,
-                    duplicate_of=verdict.duplicate_of,
-                )
-                if admission.reason or set(admission.flags) - {review.PRE_MODERATION_FLAG}:
-                    await moderation_store.append_log(
-                        conn,
-                        event_id=identity.event_id,
-                        moderator=FILTER_MODERATOR,
-                        action="reject" if admission.reason else "hold",
-                        question_id=row["id"],
-                        participant_id=participant_id,
-                        reason=admission.reason,
-                        details={"flags": list(admission.flags)},
-                    )
-                news = await question_news(conn, None, row)
                 return {"question": public_question(row), "mine": own_question(row)}, news
 
             return await once(conn, participant_id, "ask", op_id, apply)
@@ -343,3 +280,77 @@ async def _question_in_event(conn: InThread, event_id: int, question_id: int) ->
     if row is None or row["event_id"] != event_id:
         raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
     return row
+
+
+async def admit(
+    conn: InThread,
+    settings: Settings,
+    event_id: int,
+    participant_id: int,
+    text: str,
+    *,
+    anonymous: bool,
+    allow_duplicate: bool,
+    channel: Channel = Channel.DEVICE,
+) -> tuple[dict, list[News]]:
+    """Run the event's filters, then publish, hold for review or reject the new question: one
+    path for every question, asked on a device or entered for someone without one.
+
+    A near-duplicate is refused with the existing question unless the author insists.
+    """
+    limit, window = settings.ask_limit, settings.ask_window
+    event = await open_event(conn, event_id)
+    now = time.time()
+    recent = await question_store.count_recent(conn, participant_id, now - window)
+    if recent >= limit:
+        raise LiveError(
+            errors.RATE_LIMITED,
+            f"You can ask {limit} questions every {window:g} seconds; please wait a moment.",
+        )
+    participant = await participant_store.get_participant(conn, participant_id)
+    existing = await question_store.visible_texts(conn, event_id, VISIBLE_STATUSES)
+    last_minute = await question_store.count_recent(conn, participant_id, now - FLOOD_WINDOW)
+    verdict = moderation.evaluate(
+        text,
+        review.filter_config(event),
+        moderation.Context(existing=existing, recent_count=last_minute),
+    )
+    if Reason.FLOOD in verdict.reasons:
+        raise LiveError(errors.RATE_LIMITED, "You are asking very fast; please wait a minute.")
+    if verdict.duplicate_of is not None and not allow_duplicate:
+        similar = await question_store.get_question(conn, verdict.duplicate_of)
+        raise LiveError(
+            errors.CONFLICT,
+            "A very similar question has already been asked: upvote it instead, "
+            "or send yours anyway.",
+            {"duplicate_of": public_question(similar)},
+        )
+    admission = review.admit(
+        ModerationMode(event["moderation_mode"]), verdict, bool(participant["muted"])
+    )
+    row = await question_store.insert_question(
+        conn,
+        event_id=event_id,
+        participant_id=participant_id,
+        text=text,
+        author_name=None if anonymous else participant["name"],
+        attendance=participant["attendance"],
+        status=admission.status.value,
+        seq=event["seq"],
+        flags=list(admission.flags),
+        reason=admission.reason,
+        duplicate_of=verdict.duplicate_of,
+        channel=channel.value,
+    )
+    if admission.reason or set(admission.flags) - {review.PRE_MODERATION_FLAG}:
+        await moderation_store.append_log(
+            conn,
+            event_id=event_id,
+            moderator=FILTER_MODERATOR,
+            action="reject" if admission.reason else "hold",
+            question_id=row["id"],
+            participant_id=participant_id,
+            reason=admission.reason,
+            details={"flags": list(admission.flags)},
+        )
+    return row, await question_news(conn, None, row)

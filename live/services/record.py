@@ -104,15 +104,25 @@ class RecordService(Service):
         }
 
     async def balance(self, event_id: int) -> dict:
-        """How many questions, votes and poll answers came from the room and from the stream."""
-        return balance(await self.db.read(lambda conn: record_store.balance(conn, event_id)))
+        """How many questions, votes and poll answers came from the room, the stream and each channel."""
+
+        async def work(conn: InThread) -> dict:
+            return balance(
+                await record_store.balance(conn, event_id),
+                await record_store.channel_balance(conn, event_id),
+            )
+
+        return await self.db.read(work)
 
     async def report(self, event_id: int) -> dict:
         """The counts for the board's report: the balance of voices and who joined from where."""
 
         async def work(conn: InThread) -> dict:
             return {
-                "balance": balance(await record_store.balance(conn, event_id)),
+                "balance": balance(
+                    await record_store.balance(conn, event_id),
+                    await record_store.channel_balance(conn, event_id),
+                ),
                 "participants": await record_store.participant_counts(conn, event_id),
             }
 

@@ -37,11 +37,12 @@ async def insert_event(
     screen_token_hash: str,
     moderation_mode: str,
     demo: bool = False,
+    steward_secret_hash: str | None = None,
 ) -> dict:
     async with conn.execute(
         "INSERT INTO events (code, title, description, stream_url, moderator_secret_hash, "
-        f"screen_token_hash, moderation_mode, demo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        f"RETURNING {EVENT_COLUMNS}",
+        "screen_token_hash, moderation_mode, demo, created_at, steward_secret_hash) "
+        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {EVENT_COLUMNS}",
         (
             code,
             title,
@@ -52,6 +53,7 @@ async def insert_event(
             moderation_mode,
             int(demo),
             time.time(),
+            steward_secret_hash,
         ),
     ) as cur:
         return dict(await cur.fetchone())
@@ -124,6 +126,21 @@ async def set_moderator_secret_hash(
 ) -> None:
     await conn.execute(
         "UPDATE events SET moderator_secret_hash = ? WHERE id = ?", (stored, event_id)
+    )
+
+
+async def steward_secret_hash(conn: InThread, event_id: int) -> str | None:
+    """None for an event from before stewards, until an organiser sets its secret."""
+    async with conn.execute(
+        "SELECT steward_secret_hash FROM events WHERE id = ?", (event_id,)
+    ) as cur:
+        (stored,) = await cur.fetchone()
+    return stored
+
+
+async def set_steward_secret_hash(conn: InThread, event_id: int, stored: str) -> None:
+    await conn.execute(
+        "UPDATE events SET steward_secret_hash = ? WHERE id = ?", (stored, event_id)
     )
 
 

@@ -19,7 +19,8 @@ _VOTERS = (
     "AND v.participant_id != q.participant_id AND p.attendance = '{}')"
 )
 QUESTIONS = (
-    "SELECT q.id, q.created_at, q.status, q.reason, q.attendance, q.author_name, q.text, q.topic, "
+    "SELECT q.id, q.created_at, q.status, q.reason, q.attendance, q.channel, q.author_name, "
+    "q.text, q.topic, "
     "q.votes, " + _VOTERS.format("in_room") + " AS votes_in_room, "
     + _VOTERS.format("remote") + " AS votes_remote, "
     "q.carried_from, q.carried_votes, q.merged_into, q.disposition, q.stream_time, q.response, "

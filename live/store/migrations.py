@@ -183,4 +183,28 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE events ADD COLUMN screen_mode TEXT NOT NULL DEFAULT 'auto';
     """,
+    # 9: questions entered for people without a device: each question's channel, the event's
+    #    steward secret (none for events from before, until an organiser sets one), steward
+    #    sessions, and who entered which question (a steward's or a moderator's session)
+    """
+    ALTER TABLE questions ADD COLUMN channel TEXT NOT NULL DEFAULT 'device';
+    ALTER TABLE events ADD COLUMN steward_secret_hash TEXT;
+    CREATE TABLE steward_sessions (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        pseudonym TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE INDEX steward_sessions_event ON steward_sessions(event_id);
+    CREATE TABLE entries (
+        question_id INTEGER PRIMARY KEY REFERENCES questions(id),
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        steward_session_id INTEGER REFERENCES steward_sessions(id),
+        moderator_session_id INTEGER REFERENCES moderator_sessions(id),
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX entries_steward ON entries(steward_session_id, created_at);
+    """,
 ]

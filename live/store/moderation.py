@@ -3,6 +3,7 @@
 import json
 import time
 
+from live.domain.model import Channel
 from live.store.db import InThread
 
 
@@ -119,6 +120,15 @@ async def status_counts(conn: InThread, event_id: int) -> dict[str, int]:
         (event_id,),
     ) as cur:
         return {row[0]: row[1] for row in await cur.fetchall()}
+
+
+async def channel_counts(conn: InThread, event_id: int) -> dict[str, int]:
+    """Questions received per channel, every channel named, for the public record."""
+    async with conn.execute(
+        "SELECT channel, count(*) FROM questions WHERE event_id = ? GROUP BY channel", (event_id,)
+    ) as cur:
+        found = {row[0]: row[1] for row in await cur.fetchall()}
+    return {channel.value: found.get(channel.value, 0) for channel in Channel}
 
 
 async def decision_delays(conn: InThread, event_id: int) -> list[float]:

@@ -2,6 +2,7 @@
 
 import time
 
+from live.domain.model import Channel
 from live.store.db import InThread
 from live.store.events import EVENT_COLUMNS
 from live.store.questions import QUESTION_COLUMNS
@@ -38,12 +39,12 @@ async def insert_carried(
     """A copy in the next event that remembers its origin and the votes it had there."""
     cur = await conn.execute(
         "INSERT INTO questions (event_id, participant_id, text, author_name, attendance, status, "
-        "created_at, seq, topic, carried_from, carried_votes) "
-        "VALUES (?, ?, ?, ?, ?, 'published', ?, ?, ?, ?, ?)",
+        "created_at, seq, topic, carried_from, carried_votes, channel) "
+        "VALUES (?, ?, ?, ?, ?, 'published', ?, ?, ?, ?, ?, ?)",
         (
             to_event, participant_id, question["text"], question["author_name"],
             question["attendance"], time.time(), seq, question["topic"], question["id"],
-            question["carried_votes"] + question["votes"],
+            question["carried_votes"] + question["votes"], question["channel"],
         ),
     )
     return cur.lastrowid
@@ -81,6 +82,28 @@ async def balance(conn: InThread, event_id: int) -> list[dict]:
         "(SELECT count(*) FROM poll_responses r JOIN polls ON polls.id = r.poll_id "
         " WHERE polls.event_id = ?1 AND r.attendance = sides.attendance) AS poll_answers "
         "FROM sides",
+        (event_id,),
+    ) as cur:
+        return [dict(row) for row in await cur.fetchall()]
+
+
+async def channel_balance(conn: InThread, event_id: int) -> list[dict]:
+    """Per channel: questions asked, published, put on screen and answered."""
+    channels = ", ".join(f"('{c.value}')" for c in Channel)
+    async with conn.execute(
+        "WITH q AS (SELECT * FROM questions WHERE event_id = ?1), "
+        f"channels(channel) AS (VALUES {channels}) "
+        "SELECT channels.channel, "
+        "(SELECT count(*) FROM q WHERE q.channel = channels.channel "
+        " AND q.status != 'withdrawn' AND q.carried_from IS NULL) AS questions, "
+        "(SELECT count(*) FROM q WHERE q.channel = channels.channel "
+        " AND q.status IN ('published', 'answered')) AS published, "
+        "(SELECT count(DISTINCT l.question_id) FROM moderation_log l JOIN q ON q.id = l.question_id "
+        " WHERE l.event_id = ?1 AND l.action = 'focus' AND q.channel = channels.channel) "
+        " AS on_screen, "
+        "(SELECT count(*) FROM q WHERE q.channel = channels.channel "
+        " AND q.status = 'answered') AS answered "
+        "FROM channels",
         (event_id,),
     ) as cur:
         return [dict(row) for row in await cur.fetchall()]

@@ -140,6 +140,7 @@ def links(settings: Settings, code: str) -> dict:
         "participant": f"{base}/e/{code}",
         "moderator": f"{base}/e/{code}/moderate",
         "screen": f"{base}/e/{code}/screen",
+        "steward": f"{base}/e/{code}/steward",
     }
 
 
@@ -162,6 +163,7 @@ async def create_event(request: web.Request) -> web.Response:
         "event": organiser_view(request.app[SETTINGS], created.event),
         "moderator_secret": created.moderator_secret,
         "screen_token": created.screen_token,
+        "steward_secret": created.steward_secret,
     }
     return reply(data, status=201)
 

@@ -10,12 +10,13 @@ from pydantic import BaseModel, ValidationError
 
 from live.domain import codes, errors
 from live.domain.errors import LiveError
-from live.domain.model import ModerationMode, RejectReason, ScreenMode
+from live.domain.model import Attendance, Channel, ModerationMode, RejectReason, ScreenMode
 from live.notify import MODERATOR_NAMESPACE, moderator_room
 from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.services.moderation import ModerationService, Moderator
 from live.services.polls import PollService
 from live.services.record import RecordService
+from live.services.steward import Entry, StewardService
 from live.transport import messages
 from live.transport import moderation_schemas as schemas
 from live.transport.record_schemas import ModeratorDispose
@@ -51,11 +52,13 @@ class ModeratorSockets:
         service: Callable[[], ModerationService],
         polls: Callable[[], PollService],
         record: Callable[[], RecordService],
+        stewards: Callable[[], StewardService],
     ) -> None:
         self.sio = sio
         self._service = service
         self._polls = polls
         self._record = record
+        self._stewards = stewards
         self.moderators: dict[str, Moderator] = {}
         ns = MODERATOR_NAMESPACE
         sio.on("connect", self.connect, namespace=ns)
@@ -90,6 +93,7 @@ class ModeratorSockets:
         self._command("dispose", ModeratorDispose, self.dispose)
         self._command("balance", schemas.Empty, self.balance)
         self._command("integrity", schemas.Empty, lambda m, p: self.service.integrity(m))
+        self._command("enter", schemas.Enter, self.enter)
 
     @property
     def service(self) -> ModerationService:
@@ -203,3 +207,15 @@ class ModeratorSockets:
 
     async def mode(self, mod: Moderator, p: schemas.Mode) -> object:
         return await self.service.set_mode(mod, ModerationMode(p.mode))
+
+    async def enter(self, mod: Moderator, p: schemas.Enter) -> object:
+        """A question for someone without a device, through the same filters and queue."""
+        entry = Entry(
+            text=p.text,
+            channel=Channel(p.channel),
+            attendance=Attendance(p.attendance),
+            name=p.name,
+            anonymous=p.anonymous,
+            allow_duplicate=p.allow_duplicate,
+        )
+        return await self._stewards().enter_for_moderator(mod, entry)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints
 
 from live.domain.text import clean
-from live.transport.schemas import Id, Payload, QuestionText
+from live.transport.schemas import AttendanceValue, DisplayName, Id, Payload, QuestionText
 
 PSEUDONYM_MAX = 40
 NOTE_MAX = 300
@@ -103,3 +103,29 @@ class Empty(Payload):
 
 class PollRef(Payload):
     poll_id: Id
+
+
+ChannelValue = Literal["paper", "phone", "sms", "steward"]
+
+
+class Enter(Payload):
+    """A question entered for someone without a device: by a moderator's command."""
+
+    text: QuestionText
+    channel: ChannelValue
+    attendance: AttendanceValue
+    name: DisplayName = None
+    anonymous: bool = True
+    allow_duplicate: bool = False
+
+
+class EntryForm(Payload):
+    """The steward page's form: checkboxes arrive as "on" or not at all."""
+
+    model_config = Payload.model_config | {"strict": False}
+    text: QuestionText
+    channel: ChannelValue
+    attendance: AttendanceValue
+    name: DisplayName = None
+    show_name: bool = False
+    allow_duplicate: bool = False

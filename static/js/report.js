@@ -93,6 +93,22 @@
     );
   }
 
+  /* Questions from devices always; a channel a steward or moderator used, once it was used. */
+  function channels(byChannel) {
+    const used = Object.keys(S.channelNames).filter((c) => c === "device" || byChannel[c].questions > 0);
+    $("channel-rows").replaceChildren(
+      ...used.map((channel) => {
+        const tr = el("tr");
+        tr.dataset.channel = channel;
+        const th = el("th", "", S.channelNames[channel]);
+        th.scope = "row";
+        const counts = byChannel[channel];
+        tr.append(th, ...["questions", "published", "answered"].map((key) => el("td", "", String(counts[key]))));
+        return tr;
+      }),
+    );
+  }
+
   function moderation(record) {
     const items = [];
     for (const [key, label] of Object.entries(S.moderationFigures)) {
@@ -120,6 +136,7 @@
       topQuestions(listed.questions);
       polls(report.polls);
       balance(report.balance);
+      channels(report.balance.channels);
       moderation(record);
     })
     .catch((err) => {
