@@ -22,9 +22,9 @@ from live.services.record import RecordService
 from live.services.steward import StewardService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http, moderation_http, proxy, record_http, steward_http
-from live.transport import wire
-from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS
+from live.transport import broadcast, http, moderation_http, pages, proxy, record_http
+from live.transport import steward_http, wire
+from live.transport.http import EVENTS, POLLS, QA, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
 from live.transport.origins import origin_check
@@ -40,7 +40,6 @@ DEMO_TITLE = "Demo: citizens' assembly"
 DEMO_DESCRIPTION = "A demonstration event. Ask a question, upvote the ones you want answered."
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
-QA: web.AppKey[QAService] = web.AppKey("qa", QAService)
 FANOUT: web.AppKey[Fanout] = web.AppKey("fanout", Fanout)
 SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
 
@@ -143,6 +142,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     app[http.REDIS_STATUS] = lambda: broadcast.redis_status(sio.manager)
     ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
+    pages.setup(app)
     moderators = ModeratorSockets(
         sio,
         lambda: app[MODERATION],

@@ -52,7 +52,7 @@ async def test_two_participants_ask_and_upvote_live(server, event, browser):
     await expect(item.locator(".author")).to_have_text("Priya")
     await expect(voter.locator("#announcer")).to_contain_text(text)
 
-    await item.get_by_role("button", name="Upvote: 0 votes").click()
+    await item.get_by_role("button", name=f"Upvote: {text} (0 votes)").click()
     await expect(item.locator(".vote")).to_have_attribute("aria-pressed", "true")
     mine = asker.locator("#questions li").filter(has_text=text)
     await expect(mine.locator(".count")).to_have_text("1")

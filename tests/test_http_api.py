@@ -107,7 +107,7 @@ async def test_pages_and_headers(server, event):
                 assert res.headers["X-Content-Type-Options"] == "nosniff"
         async with http.get(server.url + "/e/NOPE22") as res:
             assert res.status == 404
-            assert "No event has this code" in await res.text()
+            assert "No event has the code NOPE22" in await res.text()
         async with http.get(server.url + "/healthz") as res:
             assert (await res.json()) == {"ok": True, "data": {"database": "ok", "redis": "off"}}
         async with http.get(server.url + "/static/vendor/socket.io-client/socket.io.min.js") as res:

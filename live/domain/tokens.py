@@ -15,6 +15,12 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def form_token(device_token: str) -> str:
+    """A form's CSRF token, derived from its device's secret: a page can show it, no other site can
+    make it, and it reveals nothing of the secret or its stored digest."""
+    return hmac.new(device_token.encode("utf-8"), b"live form", hashlib.sha256).hexdigest()
+
+
 def matches(token: str, stored_digest: str) -> bool:
     """Constant-time check of a presented token against its stored digest."""
     return hmac.compare_digest(digest(token), stored_digest)

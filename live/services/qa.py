@@ -40,6 +40,8 @@ class Identity:
     event_id: int
     participant_id: int | None = None
     address: str | None = None
+    #: The browser's device cookie before it has joined: the token its join will register.
+    device: str | None = None
 
     def require_participant(self) -> int:
         if self.participant_id is None:
@@ -74,15 +76,36 @@ class QAService(Service):
 
         return await self.db.read(work)
 
+    async def identify_device(self, code: str, device: str) -> tuple[dict, Identity]:
+        """A browser's device cookie names its participant once it has joined; before, it is
+        the token its join will register, so the page's forms and its socket are one device."""
+        try:
+            event, participant = await self.identify(code, device)
+        except LiveError as exc:
+            if exc.code != errors.FORBIDDEN:
+                raise
+            event, _ = await self.identify(code, None)
+            return event, Identity(event["id"], device=device)
+        return event, Identity(event["id"], participant["id"])
+
     async def join(
         self, identity: Identity, attendance: Attendance, name: str | None
     ) -> tuple[dict, str | None]:
-        """Create the participant on first join (returning their device token once), else update."""
-        token = tokens.new_token() if identity.participant_id is None else None
+        """Create the participant on first join, else update; a new device token is returned once
+        (a browser's device cookie is its token already, never handed to its scripts)."""
+        token = None
+        if identity.participant_id is None:
+            token = identity.device or tokens.new_token()
 
         async def work(conn: InThread) -> Outcome:
             await open_event(conn, identity.event_id)
-            if identity.participant_id is None:
+            known = identity.participant_id
+            if known is None and identity.device is not None:  # joined meanwhile, in another tab
+                found = await participant_store.participant_by_token(
+                    conn, identity.event_id, tokens.digest(identity.device)
+                )
+                known = None if found is None else found["id"]
+            if known is None:
                 address_hash = await self._admit_newcomer(conn, identity)
                 participant = await participant_store.insert_participant(
                     conn,
@@ -94,13 +117,13 @@ class QAService(Service):
                 )
             else:
                 await participant_store.update_participant(
-                    conn, identity.participant_id, name=name, attendance=attendance.value
+                    conn, known, name=name, attendance=attendance.value
                 )
-                participant = await participant_store.get_participant(conn, identity.participant_id)
+                participant = await participant_store.get_participant(conn, known)
             return participant, []
 
         participant = await self._write(work)
-        return participant, token
+        return participant, None if identity.device else token
 
     async def _admit_newcomer(self, conn: InThread, identity: Identity) -> str | None:
         """Refuse an address that added join_limit participants to the event within join_window;

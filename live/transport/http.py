@@ -16,6 +16,7 @@ from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.services.events import EventService
 from live.services.limits import SignInGuard
 from live.services.polls import PollService
+from live.services.qa import QAService
 from live.settings import Settings
 from live.transport import messages, schemas
 from live.transport.proxy import client_address
@@ -51,6 +52,7 @@ STATUS_OF = {
 
 EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
 POLLS: web.AppKey[PollService] = web.AppKey("polls", PollService)
+QA: web.AppKey[QAService] = web.AppKey("qa", QAService)
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 SIGNINS: web.AppKey[SignInGuard] = web.AppKey("signins", SignInGuard)
 #: The sign-in target the organiser token guards: the whole organiser API.
@@ -280,7 +282,6 @@ def _poll_state(state: PollState):
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", page("index.html"))
     app.router.add_get("/favicon.ico", page("favicon.svg"))
-    app.router.add_get("/e/{code}", event_page("event.html"))
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/events", list_events)
     app.router.add_post("/api/events", create_event)

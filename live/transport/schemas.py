@@ -1,5 +1,6 @@
 """Inbound payloads: strict types, bounded sizes, text cleaned before any service sees it."""
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
@@ -73,13 +74,22 @@ BLOCKED_TERMS_MAX = 500
 BlockedTerm = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 
 
+DEVICE_TOKEN_MAX = 128
+_DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,%d}" % DEVICE_TOKEN_MAX)
+
+
+def valid_device_token(raw: str) -> bool:
+    """Whether a device cookie holds a token of the shape we issue; any other is replaced."""
+    return _DEVICE_TOKEN.fullmatch(raw) is not None
+
+
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class ConnectAuth(Payload):
     event: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    token: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    token: Annotated[str, StringConstraints(min_length=1, max_length=DEVICE_TOKEN_MAX)] | None = None
 
 
 class Join(Payload):

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from live.domain import errors
+from live.domain import codes, errors
 from live.domain.errors import LiveError
 from live.domain.model import Attendance, Sort
 from live.fanout import event_room
@@ -17,9 +17,15 @@ from live.services.polls import PollService
 from live.services.qa import Identity, QAService
 from live.transport import messages, record_schemas, schemas
 from live.transport.fragments import Shared
+from live.transport.moderate import cookie_from
 from live.transport.proxy import client_address
 
 log = logging.getLogger(__name__)
+
+
+def device_cookie(code: str) -> str:
+    """One device cookie per event, like a device token: one browser, one participant in each."""
+    return f"live_device_{code}"
 
 Handler = Callable[[str, BaseModel], Awaitable[object]]
 
@@ -75,12 +81,20 @@ class ParticipantSockets:
     async def connect(self, sid: str, environ: dict, auth: object = None) -> None:
         try:
             credentials = schemas.ConnectAuth.model_validate(auth)
-            event, participant = await self.qa.identify(credentials.event, credentials.token)
+            device = None
+            if credentials.token is None:
+                device = cookie_from(environ, device_cookie(codes.normalise_code(credentials.event)))
+            if device is not None and schemas.valid_device_token(device):
+                event, identity = await self.qa.identify_device(credentials.event, device)
+            else:
+                event, participant = await self.qa.identify(credentials.event, credentials.token)
+                identity = Identity(event["id"], None if participant is None else participant["id"])
         except (ValidationError, LiveError) as exc:
             raise messages.refused(exc) from exc
-        participant_id = None if participant is None else participant["id"]
         address = client_address(environ["aiohttp.request"])
-        self.identities[sid] = Identity(event["id"], participant_id, address)
+        identity = dataclasses.replace(identity, address=address)
+        participant_id = identity.participant_id
+        self.identities[sid] = identity
         await self.sio.enter_room(sid, event_room(event["id"]))
         if participant_id is not None:
             await self.sio.enter_room(sid, participant_room(participant_id))
@@ -98,7 +112,9 @@ class ParticipantSockets:
             identity, Attendance(payload.attendance), payload.name
         )
         if identity.participant_id is None:
-            self.identities[sid] = dataclasses.replace(identity, participant_id=participant["id"])
+            self.identities[sid] = dataclasses.replace(
+                identity, participant_id=participant["id"], device=None
+            )
             await self.sio.enter_room(sid, participant_room(participant["id"]))
         me = {k: participant[k] for k in ("id", "name", "attendance")}
         return {"me": me, "token": token} if token else {"me": me}

@@ -1,46 +1,27 @@
 "use strict";
 (() => {
   const S = window.liveStrings;
+  const $ = (id) => document.getElementById(id);
   const fmt = liveI18n.format;
   liveI18n.apply(S);
 
-  const code = decodeURIComponent(location.pathname.split("/")[2] || "").toUpperCase();
-  const storageKey = `live:participant:${code}`;
+  const code = $("event-code").textContent;
   const ACK_TIMEOUT_MS = 10000;
-  const $ = (id) => document.getElementById(id);
-
   const state = liveSync.create();
   let me = null;
   let receipts = false;
-  let sort = "top";
+  let sort = $("sort-recent").hasAttribute("aria-current") ? "recent" : "top";
   let online = false;
   const myVotes = new Set();
   const myQuestions = new Map();
-  const saved = loadSaved();
-
-  function loadSaved() {
-    try {
-      return JSON.parse(localStorage.getItem(storageKey)) || {};
-    } catch {
-      return {};
-    }
-  }
-  function save() {
-    try {
-      localStorage.setItem(storageKey, JSON.stringify(saved));
-    } catch {
-      /* storage full or disabled: identity then lasts for this page only */
-    }
-  }
 
   function opId() {
     const bytes = crypto.getRandomValues(new Uint8Array(12));
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  const socket = io({
-    auth: (cb) => cb(saved.token ? { event: code, token: saved.token } : { event: code }),
-  });
+  /* The server-rendered page set this device's HttpOnly cookie; the handshake sends it. */
+  const socket = io({ auth: { event: code } });
 
   async function send(name, payload) {
     if (!online) return { ok: false, error: { code: "offline", message: S.offline } };
@@ -53,6 +34,7 @@
 
   function setConnection(status) {
     const el = $("connection");
+    el.classList.remove("hidden");
     el.dataset.state = status;
     el.textContent = S[status];
     online = status === "online";
@@ -88,14 +70,7 @@
   });
   socket.on("disconnect", () => setConnection("reconnecting"));
   socket.on("resync", () => resync());
-  socket.on("connect_error", (err) => {
-    setConnection("reconnecting");
-    if (err.data && err.data.code === "forbidden" && saved.token) {
-      delete saved.token;
-      save();
-      socket.connect();
-    }
-  });
+  socket.on("connect_error", () => setConnection("reconnecting"));
   socket.on("mine", (msg) => {
     const q = msg.question;
     const before = myQuestions.get(q.id);
@@ -223,12 +198,13 @@
 
   let editingProfile = false;
   function renderForms() {
-    const closed = state.event && state.event.state === "closed";
-    const joined = me !== null && !editingProfile;
-    $("join-form").classList.toggle("hidden", joined || closed || !state.event);
-    $("ask-form").classList.toggle("hidden", !joined || closed);
     $("ask-button").disabled = !online;
     $("join-form").querySelector("button[type=submit]").disabled = !online;
+    if (!state.event) return; /* until the first snapshot the server-rendered forms stand */
+    const closed = state.event.state === "closed";
+    const joined = me !== null && !editingProfile;
+    $("join-form").classList.toggle("hidden", joined || closed);
+    $("ask-form").classList.toggle("hidden", !joined || closed);
     if (me) {
       $("me-summary").textContent = me.name
         ? fmt(S.youAre, { name: me.name, where: whereText(me.attendance) })
@@ -249,8 +225,18 @@
       if (!li) {
         li = template.content.firstElementChild.cloneNode(true);
         li.dataset.id = q.id;
-        li.querySelector(".vote").addEventListener("click", () => toggleVote(q.id));
-        li.querySelector(".withdraw").addEventListener("click", () => withdraw(q.id));
+        for (const input of li.querySelectorAll("input[name=question_id]")) input.value = q.id;
+      }
+      if (!li.dataset.ready) {
+        li.dataset.ready = "1";
+        li.querySelector(".vote-form").addEventListener("submit", (e) => {
+          e.preventDefault();
+          toggleVote(q.id);
+        });
+        li.querySelector(".withdraw-form").addEventListener("submit", (e) => {
+          e.preventDefault();
+          withdraw(q.id);
+        });
       }
       existing.delete(q.id);
       const mine = myQuestions.has(q.id);
@@ -271,16 +257,15 @@
       const mineBadge = li.querySelector(".mine");
       mineBadge.textContent = S.mine;
       mineBadge.classList.toggle("hidden", !mine);
-      const withdrawButton = li.querySelector(".withdraw");
-      withdrawButton.textContent = S.withdraw;
-      withdrawButton.classList.toggle("hidden", !mine || !canAct);
+      li.querySelector(".withdraw").textContent = S.withdraw;
+      li.querySelector(".withdraw-form").classList.toggle("hidden", !mine || !canAct);
       const vote = li.querySelector(".vote");
       vote.querySelector(".count").textContent = q.votes;
       vote.setAttribute("aria-pressed", String(voted));
+      vote.value = voted ? "down" : "up";
       vote.disabled = !canAct || mine;
-      vote.querySelector(".label").textContent = mine
-        ? fmt(S.ownVotes, { count: q.votes })
-        : fmt(voted ? S.removeVote : S.upvote, { count: q.votes });
+      const votes = q.votes === 1 ? S.voteOne : fmt(S.voteMany, { count: q.votes });
+      vote.querySelector(".label").textContent = fmt(mine ? S.ownVotes : voted ? S.removeVote : S.upvote, { text: q.text, votes });
       if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
     });
     for (const li of existing.values()) li.remove();
@@ -334,17 +319,14 @@
       return;
     }
     error.textContent = "";
-    if (reply.data.token) {
-      saved.token = reply.data.token;
-      save();
-    }
     me = { ...(me || {}), ...reply.data.me };
     editingProfile = false;
     render();
     $("ask-text").focus();
   });
 
-  $("change-profile").addEventListener("click", () => {
+  $("change-profile").addEventListener("click", (e) => {
+    e.preventDefault();
     editingProfile = true;
     const radio = $("join-form").querySelector(`input[value=${me.attendance}]`);
     if (radio) radio.checked = true;
@@ -407,20 +389,27 @@
     if (question) $("duplicate-upvote").focus();
   }
 
-  $("duplicate-upvote").addEventListener("click", async () => {
+  $("duplicate-upvote").addEventListener("click", async (e) => {
+    e.preventDefault();
     const id = duplicateOf.id;
     showDuplicate(null);
     askText.value = "";
     updateCounter();
     if (!myVotes.has(id)) await toggleVote(id);
   });
-  $("duplicate-send").addEventListener("click", () => ask(askText.value.trim(), true));
+  $("duplicate-send").addEventListener("click", (e) => {
+    e.preventDefault();
+    ask(askText.value.trim(), true);
+  });
 
   for (const [id, value] of [["sort-top", "top"], ["sort-recent", "recent"]]) {
-    $(id).addEventListener("click", () => {
+    $(id).addEventListener("click", (e) => {
+      e.preventDefault();
       sort = value;
-      $("sort-top").setAttribute("aria-pressed", String(sort === "top"));
-      $("sort-recent").setAttribute("aria-pressed", String(sort === "recent"));
+      for (const [other, name] of [["sort-top", "top"], ["sort-recent", "recent"]]) {
+        if (name === sort) $(other).setAttribute("aria-current", "true");
+        else $(other).removeAttribute("aria-current");
+      }
       renderQuestions();
     });
   }

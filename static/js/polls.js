@@ -146,6 +146,7 @@ window.livePolls = (() => {
     const polls = [...state.polls.values()].sort((a, b) => (a.state === b.state ? b.id - a.id : a.state === "open" ? -1 : 1));
     section.classList.toggle("hidden", polls.length === 0);
     const list = document.getElementById("poll-list");
+    if (cards.size === 0) list.replaceChildren(); /* the server-rendered polls give way to live ones */
     const seen = new Set();
     polls.forEach((poll, index) => {
       seen.add(poll.id);

@@ -1,0 +1,397 @@
+"""The participant page, server-rendered: readable before scripts load, and usable without them.
+
+Its forms post here, go through the same services and payload models as the socket commands and
+redirect back (Post/Redirect/Get); a refusal re-renders the page with the error beside its form
+and the person's text kept. The device is the HttpOnly device cookie, the one the socket reads.
+"""
+
+import hmac
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from multidict import MultiDict, MultiDictProxy
+from pydantic import ValidationError
+
+from live.domain import codes, errors, tokens
+from live.domain.errors import LiveError
+from live.domain.model import Attendance, EventState, Sort
+from live.domain.polls import Audience, PollState
+from live.services.qa import Identity, QAService
+from live.transport import messages, schemas
+from live.transport.http import EVENTS, POLLS, QA, SETTINGS, STATUS_OF
+from live.transport.moderation_http import MALFORMED_FORM
+from live.transport.proxy import client_address
+from live.transport.socket import device_cookie
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+#: A device cookie outlives any event series a person follows from one phone.
+DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
+EXPIRED = ("This form has expired or did not come from this page. The page has been refreshed: "
+           "please send it again.")
+UNREADABLE = "The form could not be read. Please send it again."
+CHOOSE_WHERE = "Choose whether you are in the room or watching online."
+ANSWER_FIRST = "Choose or type your answer first."
+NUMBER = re.compile(r"-?[0-9]{1,10}")
+#: What a successful form says on the page it redirects to.
+NOTICES = {
+    "joined": "You have joined. Ask a question, or upvote the ones you want answered.",
+    "asked": "Your question has been sent.",
+    "asked_for_review": "Your question has been sent. A moderator will review it before it appears.",
+    "voted": "Your vote is counted.",
+    "unvoted": "Your vote is removed.",
+    "withdrawn": "Your question is withdrawn.",
+    "answered": "Your answer is saved. You can change it while the poll is open.",
+    "answer_held": "Your answer is saved but held back: it looks like it contains personal "
+                   "details, a link or offensive words.",
+}
+
+
+def setup(app: web.Application) -> None:
+    """Jinja2 with autoescaping on: user text can only ever be text on these pages."""
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    app.router.add_get("/e", find_event)
+    app.router.add_get("/e/{code}", participant_page)
+    for name, form in FORMS.items():
+        app.router.add_post(f"/e/{{code}}/{name}", _form_route(name, form))
+
+
+def qa(request: web.Request) -> QAService:
+    return request.app[QA]
+
+
+async def find_event(request: web.Request) -> web.StreamResponse:
+    """The landing page's code form, without scripts: to the event, or to a page that says why."""
+    code = codes.normalise_code(request.query.get("code", "")[:32])
+    try:
+        event = await request.app[EVENTS].get(code)
+    except LiveError:
+        return _not_found(request, code)
+    raise web.HTTPSeeOther(f"/e/{event['code']}")
+
+
+def _not_found(request: web.Request, code: str) -> web.Response:
+    return aiohttp_jinja2.render_template("404.html", request, {"code": code}, status=404)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One request to an event's page: the event, who it is for, and its device cookie."""
+
+    event: dict
+    identity: Identity
+    device: str
+    fresh: bool  # the device cookie is new: it goes out with the response
+
+
+async def _visit(request: web.Request) -> Visit | None:
+    """The event named in the path and this browser's device, or None for an unknown event."""
+    code = codes.normalise_code(request.match_info["code"])
+    cookie = request.cookies.get(device_cookie(code), "")
+    fresh = not schemas.valid_device_token(cookie)
+    device = tokens.new_token() if fresh else cookie
+    try:
+        event, identity = await qa(request).identify_device(code, device)
+    except LiveError:
+        return None
+    return Visit(event, replace(identity, address=client_address(request)), device, fresh)
+
+
+def _with_cookie(response: web.StreamResponse, request: web.Request, visit: Visit) -> None:
+    if visit.fresh:
+        response.set_cookie(
+            device_cookie(visit.event["code"]),
+            visit.device,
+            path="/",
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.app[SETTINGS].base_url().startswith("https://"),
+        )
+
+
+async def participant_page(request: web.Request) -> web.StreamResponse:
+    visit = await _visit(request)
+    if visit is None:
+        return _not_found(request, codes.normalise_code(request.match_info["code"]))
+    notice = NOTICES.get(request.query.get("done", ""))
+    return await _render(request, visit, notice=notice)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A form's refusal, shown beside it with what the person sent."""
+
+    where: str
+    message: str
+    fields: Mapping[str, str]
+    duplicate: dict | None = None
+
+
+async def _render(
+    request: web.Request,
+    visit: Visit,
+    *,
+    status: int = 200,
+    notice: str | None = None,
+    refusal: Refusal | None = None,
+) -> web.Response:
+    sort = Sort.RECENT if request.query.get("sort") == Sort.RECENT else Sort.TOP
+    snapshot = await qa(request).snapshot(visit.identity, sort)
+    polls = await request.app[POLLS].for_audience(visit.identity)
+    me = snapshot["me"]
+    event = snapshot["event"]
+    answers = {int(k): v["value"] for k, v in polls["answers"].items()}
+    kept = refusal.fields if refusal else {}
+    if refusal and refusal.where.startswith("poll-"):
+        poll_id = int(refusal.where.removeprefix("poll-"))
+        answers[poll_id] = _kept_answer(_poll(polls["polls"], poll_id), kept)
+    is_open = event["state"] == EventState.OPEN
+    context = {
+        "event": event,
+        "sort": sort.value,
+        "questions": snapshot["questions"],
+        "me": me,
+        "votes": set(me["votes"]) if me else set(),
+        "mine": {q["id"] for q in me["questions"]} if me else set(),
+        "own": [q for q in reversed(me["questions"]) if q["status"] != "withdrawn"] if me else [],
+        "polls": sorted(polls["polls"], key=lambda p: (p["state"] != PollState.OPEN, -p["id"])),
+        "answers": answers,
+        "can_act": me is not None and is_open,
+        "is_open": is_open,
+        "profile": request.query.get("profile") == "1" or (refusal and refusal.where == "join"),
+        "csrf": tokens.form_token(visit.device),
+        "op_id": tokens.new_token(12),
+        "notice": notice,
+        "refusal": refusal,
+        "kept": kept,
+        "result_rows": result_rows,
+        "can_answer": lambda poll: _can_answer(poll, me, is_open),
+    }
+    response = aiohttp_jinja2.render_template("event.html", request, context, status=status)
+    response.headers["Cache-Control"] = "private, no-cache"
+    _with_cookie(response, request, visit)
+    return response
+
+
+def _can_answer(poll: dict, me: dict | None, is_open: bool) -> bool:
+    return (
+        is_open
+        and me is not None
+        and poll["state"] == PollState.OPEN
+        and (poll["audience"] == Audience.EVERYONE or me["attendance"] == "in_room")
+    )
+
+
+def result_rows(poll: dict) -> list[tuple[str, int, int, int]]:
+    """A poll's results as [label, everyone, in the room, online] rows, as poll-results.js has them."""
+    r = poll["results"]
+    parts = ("all", "in_room", "remote")
+    kind = poll["kind"]
+    if kind in ("single", "multiple"):
+        return [(o, *(r[p]["counts"][i] for p in parts)) for i, o in enumerate(poll["options"])]
+    if kind == "rating":
+        return [(str(s), *(r[p]["counts"][i] for p in parts))
+                for i, s in enumerate(r["all"]["scale"])]
+    if kind == "ranking":
+        rows = [(o, *(r[p]["scores"][i] for p in parts)) for i, o in enumerate(poll["options"])]
+        return sorted(rows, key=lambda row: -row[1])
+    if kind == "word_cloud":
+        def count(part: str, word: str) -> int:
+            return dict(map(tuple, r[part]["words"])).get(word, 0)
+
+        return [(w, n, count("in_room", w), count("remote", w)) for w, n in r["all"]["words"]]
+    return []
+
+
+def _number(raw: object) -> object:
+    """A form field that holds a whole number as that number; anything else as sent, for the
+    strict payload model to refuse in its own words."""
+    if isinstance(raw, str) and NUMBER.fullmatch(raw):
+        return int(raw)
+    return raw
+
+
+def _first(fields: MultiDictProxy[str], consumed: set[str]) -> dict[str, str]:
+    """The fields a form route does not read itself (the first of each name): the payload model
+    refuses them, as it refuses extra fields on the socket."""
+    return {k: fields[k] for k in fields.keys() if k not in consumed}
+
+
+Handler = Callable[[web.Request, Identity, MultiDictProxy[str]], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form route: where its errors show on the page, and what it does."""
+
+    where: Callable[[MultiDictProxy[str]], str]
+    run: Handler
+
+
+async def _join(request: web.Request, identity: Identity, fields: MultiDictProxy[str]) -> str:
+    if not fields.get("attendance"):
+        raise LiveError(errors.INVALID, CHOOSE_WHERE)
+    payload = schemas.Join.model_validate(
+        {"name": fields.get("name") or None, **_first(fields, {"csrf", "name"})}
+    )
+    await qa(request).join(identity, Attendance(payload.attendance), payload.name)
+    return "joined"
+
+
+def _flag(raw: str | None) -> object:
+    return {None: False, "1": True}.get(raw, raw)
+
+
+async def _ask(request: web.Request, identity: Identity, fields: MultiDictProxy[str]) -> str:
+    rest = _first(fields, {"csrf", "anonymous", "allow_duplicate", "op_id"})
+    payload = schemas.Ask.model_validate({
+        **rest,
+        "anonymous": _flag(fields.get("anonymous")),
+        "allow_duplicate": _flag(fields.get("allow_duplicate")),
+        "op_id": fields.get("op_id") or None,
+    })
+    result = await qa(request).ask(
+        identity, payload.text, payload.anonymous, payload.op_id, payload.allow_duplicate
+    )
+    return "asked_for_review" if result["mine"]["status"] == "pending" else "asked"
+
+
+async def _vote(request: web.Request, identity: Identity, fields: MultiDictProxy[str]) -> str:
+    direction = fields.get("vote")
+    if direction not in ("up", "down"):
+        raise LiveError(errors.INVALID, "vote: up or down.")
+    payload = schemas.Vote.model_validate({
+        **_first(fields, {"csrf", "vote", "question_id", "op_id"}),
+        "question_id": _number(fields.get("question_id")),
+        "op_id": fields.get("op_id") or None,
+    })
+    result = await qa(request).vote(identity, payload.question_id, direction == "up", payload.op_id)
+    return "voted" if result["voted"] else "unvoted"
+
+
+async def _withdraw(request: web.Request, identity: Identity, fields: MultiDictProxy[str]) -> str:
+    payload = schemas.QuestionRef.model_validate({
+        **_first(fields, {"csrf", "question_id"}),
+        "question_id": _number(fields.get("question_id")),
+    })
+    await qa(request).withdraw(identity, payload.question_id)
+    return "withdrawn"
+
+
+def _poll(polls: list[dict], poll_id: int) -> dict:
+    for poll in polls:
+        if poll["id"] == poll_id:
+            return poll
+    raise LiveError(errors.NOT_FOUND, f"No poll {poll_id} is open in this event.")
+
+
+def _kept_answer(poll: dict, fields: Mapping[str, str]) -> object:
+    """What the person chose, to show again beside a refusal: the form's value as best read."""
+    try:
+        return _answer_value(poll, fields)
+    except LiveError:
+        return None
+
+
+def _answer_value(poll: dict, fields: Mapping[str, str]) -> object:
+    """The form's answer in the shape the socket's `answer` carries for this kind of poll."""
+    kind = poll["kind"]
+    if kind == "ranking":
+        count = len(poll["options"])
+        places = [_number(fields.get(f"place-{i}", "")) for i in range(count)]
+        if not all(isinstance(p, int) for p in places) or sorted(places) != list(range(1, count + 1)):
+            raise LiveError(errors.INVALID, f"Give each option its own place, from 1 to {count}.")
+        return sorted(range(count), key=lambda i: places[i])
+    getall = getattr(fields, "getall", None)
+    values = getall("value", []) if getall else [fields.get("value", "")]
+    values = [v for v in values if v.strip()]
+    if not values:
+        raise LiveError(errors.INVALID, ANSWER_FIRST)
+    if kind in ("single", "rating"):
+        return _number(values[0])
+    if kind == "multiple":
+        return [_number(v) for v in values]
+    if kind == "word_cloud":
+        return values
+    return values[0]
+
+
+async def _answer(request: web.Request, identity: Identity, fields: MultiDictProxy[str]) -> str:
+    poll_id = _number(fields.get("poll_id"))
+    if not isinstance(poll_id, int):
+        raise LiveError(errors.INVALID, "poll_id: a poll's number.")
+    polls = await request.app[POLLS].for_audience(identity)
+    payload = schemas.Answer.model_validate({
+        "poll_id": poll_id,
+        "value": _answer_value(_poll(polls["polls"], poll_id), fields),
+        "op_id": fields.get("op_id") or None,
+    })
+    result = await request.app[POLLS].answer(identity, payload.poll_id, payload.value, payload.op_id)
+    return "answered" if result["counted"] else "answer_held"
+
+
+def _question_where(fields: MultiDictProxy[str]) -> str:
+    found = _number(fields.get("question_id"))
+    return f"q-{found}" if isinstance(found, int) else "questions"
+
+
+def _poll_where(fields: MultiDictProxy[str]) -> str:
+    found = _number(fields.get("poll_id"))
+    return f"poll-{found}" if isinstance(found, int) else "polls"
+
+
+FORMS = {
+    "join": Form(lambda _: "join", _join),
+    "ask": Form(lambda _: "ask", _ask),
+    "vote": Form(_question_where, _vote),
+    "withdraw": Form(_question_where, _withdraw),
+    "answer": Form(_poll_where, _answer),
+}
+ANCHORS = {"join": "ask-form", "ask": "ask-form", "vote": "questions", "withdraw": "questions"}
+
+
+def _form_route(name: str, form: Form) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def post(request: web.Request) -> web.StreamResponse:
+        visit = await _visit(request)
+        if visit is None:
+            return _not_found(request, codes.normalise_code(request.match_info["code"]))
+        try:
+            fields = await request.post()
+        except MALFORMED_FORM:
+            return await _render(request, visit, status=400, notice=UNREADABLE)
+        expected = tokens.form_token(visit.device)
+        if visit.fresh or not hmac.compare_digest(fields.get("csrf", ""), expected):
+            return await _render(request, visit, status=403, notice=EXPIRED)
+        where = form.where(fields)
+        try:
+            done = await form.run(request, visit.identity, fields)
+        except ValidationError as exc:
+            message = messages.invalid(exc)["error"]["message"]
+            refusal = Refusal(where, message, _kept(fields))
+            return await _render(request, visit, status=400, refusal=refusal)
+        except LiveError as exc:
+            duplicate = (exc.details or {}).get("duplicate_of") if exc.code == errors.CONFLICT else None
+            refusal = Refusal(where, exc.message, _kept(fields), duplicate)
+            return await _render(request, visit, status=STATUS_OF.get(exc.code, 400), refusal=refusal)
+        anchor = ANCHORS.get(name, where)
+        raise web.HTTPSeeOther(f"/e/{visit.event['code']}?{urlencode({'done': done})}#{anchor}")
+
+    return post
+
+
+def _kept(fields: MultiDictProxy[str]) -> MultiDict[str]:
+    """The sent fields (all values of a repeated one, for answers), to fill the form again."""
+    return MultiDict((k, v) for k, v in fields.items() if k != "csrf" and isinstance(v, str))
