@@ -164,3 +164,35 @@ async def test_the_log_reads_as_sentences_and_the_console_sets_the_screen_mode(s
     await priya.close()
     await author.close()
     assert errors == []
+
+
+async def test_a_moderator_enters_a_question_for_someone_without_a_device(server, browser):
+    created = await server.create_event("Citizens' assembly")
+    page, errors = await sign_in(browser, server, created, 360)
+    await page.get_by_text("Enter a question for someone without a device").click()
+    assert await page.evaluate(TOO_WIDE) == []
+    assert await axe.violations(page) == []
+    await page.get_by_label("Their question").fill("Can the clinic open on Saturdays?")
+    await page.get_by_label("How it reached you").select_option("phone")
+    await page.get_by_label("Watching online").check()
+    await page.get_by_label("Their name (optional)").fill("Mrs Jones")
+    await page.get_by_role("button", name="Enter the question").click()
+    await expect(page.locator("#enter-done")).to_contain_text("Can the clinic open on Saturdays?")
+    assert await page.get_by_label("Their question").input_value() == ""
+    assert await page.evaluate("document.activeElement.id") == "enter-text"
+    card = page.locator("#published li").filter(has_text="Can the clinic open on Saturdays?")
+    await expect(card).to_contain_text("By phone")
+    await expect(page.locator("#log li").first).to_contain_text("Robin entered #1, which came by phone")
+
+    await page.get_by_label("Their question").fill("Could the clinic open on Saturday?")
+    await page.get_by_role("button", name="Enter the question").click()
+    await expect(page.locator("#enter-error")).to_contain_text("very similar")
+    await page.get_by_role("button", name="Enter it anyway").click()
+    await expect(page.locator("#published li")).to_have_count(2)
+    await expect(page.get_by_role("button", name="Enter it anyway")).to_be_hidden()
+    await page.locator("#enter-panel").screenshot(path="/tmp/console-enter-360.png")
+    mod = await moderator(server, created)
+    entered = await mod.question(1)
+    assert (entered["channel"], entered["attendance"], entered["author_name"]) == ("phone", "remote", None)
+    await mod.close()
+    assert errors == []

@@ -114,6 +114,41 @@
     render();
   });
 
+  /* A question from someone without a device: the same filters and queue as any other. */
+  async function enter(allowDuplicate) {
+    const text = $("enter-text");
+    const payload = {
+      text: text.value,
+      channel: $("enter-channel").value,
+      attendance: document.querySelector("input[name=enter-attendance]:checked").value,
+      anonymous: !$("enter-show-name").checked,
+    };
+    if ($("enter-name").value.trim()) payload.name = $("enter-name").value;
+    if (allowDuplicate) payload.allow_duplicate = true;
+    const reply = await send("enter", payload);
+    $("enter-anyway").classList.toggle("hidden", !(reply.error && reply.error.code === "conflict"));
+    if (!reply.ok) {
+      $("enter-error").textContent = reply.error.message;
+      $("enter-done").textContent = "";
+      text.focus();
+      return;
+    }
+    const question = reply.data.question;
+    questions.set(question.id, question);
+    $("enter-error").textContent = "";
+    $("enter-done").textContent = fmt(S.entered, { id: question.id, text: question.text });
+    text.value = "";
+    $("enter-name").value = "";
+    $("enter-show-name").checked = false;
+    text.focus();
+    render();
+  }
+  $("enter-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    enter(false);
+  });
+  $("enter-anyway").addEventListener("click", () => enter(true));
+
   /* A log entry as a sentence from its action, reason and details, in the string table's words. */
   function sentence(entry) {
     const details = entry.details || {};
@@ -130,6 +165,7 @@
       person: (person && person.name) || S.someoneAnonymous,
       mode: S.modeNames[details.mode] || details.mode,
       screen: S.screenNames[details.screen] || details.screen,
+      channel: S.channels[details.channel] || details.channel,
     };
     if (entry.action === "dispose") {
       const text = fmt(S.disposeSentences[entry.reason] || S.logSentences.other, values);
@@ -271,13 +307,15 @@
     li.querySelector(".history").textContent = person
       ? fmt(S.history, { count: person.asked }) + (person.muted ? ` · ${S.mutedFlag}` : "")
       : "";
+    const badge = (className, text) => {
+      const span = document.createElement("span");
+      span.className = className;
+      span.textContent = text;
+      return span;
+    };
     li.querySelector(".flags").replaceChildren(
-      ...q.flags.map((f) => {
-        const span = document.createElement("span");
-        span.className = `badge flag flag-${f}`;
-        span.textContent = S.flags[f] || f;
-        return span;
-      }),
+      ...(q.channel && q.channel !== "device" ? [badge("badge", S.channelBadges[q.channel] || q.channel)] : []),
+      ...q.flags.map((f) => badge(`badge flag flag-${f}`, S.flags[f] || f)),
     );
     const similar = q.duplicate_of && questions.get(q.duplicate_of);
     const suggestion = li.querySelector(".suggestion");
