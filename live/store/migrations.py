@@ -178,4 +178,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE participants ADD COLUMN address_hash TEXT;
     CREATE INDEX participants_address ON participants(event_id, address_hash, created_at);
     """,
+    # 8: named organiser accounts for the console (argon2 password hashes); a removed account
+    #    keeps its row, so the log's names still mean someone, and frees its name
+    """
+    CREATE TABLE organisers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        removed_at REAL
+    );
+    CREATE UNIQUE INDEX organisers_name ON organisers(name COLLATE NOCASE)
+        WHERE removed_at IS NULL;
+    """,
 ]
