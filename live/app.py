@@ -18,10 +18,11 @@ from live.services.polls import PollService
 from live.services.moderation import ModerationService
 from live.services.qa import QAService
 from live.services.limits import SignInGuard
+from live.services.organisers import OrganiserService
 from live.services.record import RecordService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http, moderation_http, proxy, record_http, wire
+from live.transport import broadcast, http, moderation_http, organise, proxy, record_http, wire
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     )
     moderation_http.add_routes(app)
     record_http.add_routes(app)
+    organise.setup(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.db)
@@ -186,6 +188,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         mailer = ReceiptMailer(settings) if settings.smtp_host else None
         app[record_http.RECORD] = RecordService(db, publish, mailer)
         app[record_http.EXPORT] = ExportService(db)
+        app[organise.ORGANISERS] = OrganiserService(db)
         revocations = asyncio.create_task(moderators.watch_revocations(), name="revocations")
         app[POLLS] = PollService(db, publish)
         token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)

@@ -216,7 +216,7 @@ def organiser_remove(args: argparse.Namespace) -> int:
     organiser = asyncio.run(
         _with_organisers(settings, lambda organisers: organisers.remove(args.name))
     )
-    announce(f"Organiser {organiser['name']} removed.")
+    announce(f"Organiser {organiser['name']} removed; their console sessions are signed out.")
     return 0
 
 

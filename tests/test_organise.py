@@ -6,6 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
+import pytest
+
+from live.services import organisers
+from live.transport.organise import ORGANISERS
+from support import Server, running_server
+
 PASSWORD = re.compile(r"Password \(shown once, keep it safe\): (\S+)")
 
 
@@ -46,3 +53,165 @@ def test_organiser_names_are_unique_whatever_their_case_and_removal_frees_them(t
     assert gone.returncode == 2 and "No organiser is called" in gone.stdout
     add_organiser(db, "Priya")
     assert "Priya" in live("organiser", "list", db=db).stdout
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+async def priya(server) -> tuple[str, str]:
+    """An organiser account, added through the service the `live organiser add` command uses."""
+    _, password = await server.app[ORGANISERS].add("Priya")
+    return "Priya", password
+
+
+class Console:
+    """One browser's worth of console: its own cookie jar, forms posted as a browser posts them."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def get(self, path: str = "/organise") -> tuple[int, str]:
+        async with self.http.get(self.server.url + path, allow_redirects=True) as res:
+            text = await res.text()
+        if found := CSRF.search(text):
+            self.csrf = found.group(1)
+        return res.status, text
+
+    async def post(self, path: str, form: dict | list | None = None, csrf: bool = True,
+                   follow: bool = True) -> tuple[int, str, aiohttp.ClientResponse]:
+        fields = list(form.items()) if isinstance(form, dict) else list(form or [])
+        if csrf:
+            fields.append(("csrf", self.csrf))
+        async with self.http.post(self.server.url + path, data=fields, allow_redirects=follow) as res:
+            text = await res.text()
+        if found := CSRF.search(text):
+            self.csrf = found.group(1)
+        return res.status, text, res
+
+    async def sign_in(self, name: str, password: str) -> tuple[int, str, aiohttp.ClientResponse]:
+        return await self.post("/organise/sign-in", {"name": name, "password": password},
+                               csrf=False, follow=False)
+
+    async def signed_in_as(self, name: str) -> bool:
+        status, text = await self.get()
+        return status == 200 and f"Signed in as <strong>{name}</strong>" in text
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+@pytest.fixture
+async def consoles(server):
+    opened: list[Console] = []
+
+    def open_console() -> Console:
+        opened.append(Console(server))
+        return opened[-1]
+
+    yield open_console
+    for console in opened:
+        await console.close()
+
+
+async def test_sign_in_gives_an_httponly_strict_session_cookie(server, priya, consoles):
+    console = consoles()
+    status, page = await console.get()
+    assert status == 200 and 'action="/organise/sign-in"' in page
+    status, _, res = await console.sign_in("priya", priya[1])
+    assert status == 303 and res.headers["Location"] == "/organise"
+    cookie = res.cookies["live_organiser"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and not cookie["secure"]
+    assert await console.signed_in_as("Priya")
+
+
+async def test_the_session_cookie_is_secure_behind_an_https_public_url(settings, tmp_path):
+    async with running_server(settings.model_copy(update={"public_url": "https://live.example"})) as srv:
+        _, password = await srv.app[ORGANISERS].add("Priya")
+        console = Console(srv)
+        try:
+            _, _, res = await console.sign_in("Priya", password)
+        finally:
+            await console.close()
+    assert res.cookies["live_organiser"]["secure"]
+
+
+async def test_a_wrong_password_or_name_is_refused_on_the_page_with_the_name_kept(server, priya, consoles):
+    console = consoles()
+    for name, password in (("Priya", "not-it"), ("Nobody", priya[1])):
+        status, page, res = await console.sign_in(name, password)
+        assert status == 403 and "do not match" in page and "live_organiser" not in res.cookies
+        assert f'value="{name}"' in page
+    status, page, _ = await console.sign_in("", "")
+    assert status == 400 and "Give your name and password" in page
+    async with console.http.post(server.url + "/organise/sign-in", data=b"--x\r\n",
+                                 headers={"Content-Type": "multipart/form-data"}) as res:
+        assert res.status == 400 and "could not be read" in await res.text()
+    assert not await console.signed_in_as("Priya")
+
+
+@pytest.mark.parametrize("limit", ["signin_event_limit", "signin_limit"])
+async def test_sign_ins_are_rate_limited_per_account_and_per_address(settings, limit):
+    limited = settings.model_copy(update={"signin_limit": 100, "signin_event_limit": 100, limit: 2})
+    async with running_server(limited) as srv:
+        _, password = await srv.app[ORGANISERS].add("Priya")
+        await srv.app[ORGANISERS].add("Robin")
+        console = Console(srv)
+        try:
+            # Per account: two wrong guesses at Priya; per address: one at each account.
+            for name in ("Priya", "priya") if limit == "signin_event_limit" else ("Priya", "Robin"):
+                assert (await console.sign_in(name, "wrong"))[0] == 403
+            status, page, res = await console.sign_in("Priya", password)
+            assert status == 429 and "Too many failed sign-ins" in page
+            assert int(res.headers["Retry-After"]) > 0
+            assert "live_organiser" not in res.cookies
+        finally:
+            await console.close()
+
+
+async def test_signing_out_ends_one_session_and_everywhere_ends_all(server, priya, consoles):
+    laptop, phone, tablet = consoles(), consoles(), consoles()
+    for console in (laptop, phone, tablet):
+        assert (await console.sign_in(*priya))[0] == 303
+        assert await console.signed_in_as("Priya")
+    status, page, _ = await laptop.post("/organise/sign-out")
+    assert status == 200 and "You are signed out" in page
+    assert not await laptop.signed_in_as("Priya") and await phone.signed_in_as("Priya")
+    status, page, _ = await phone.post("/organise/sign-out-everywhere")
+    assert "You are signed out" in page
+    assert not await phone.signed_in_as("Priya") and not await tablet.signed_in_as("Priya")
+
+
+async def test_removing_an_account_signs_it_out(server, priya, consoles):
+    console = consoles()
+    await console.sign_in(*priya)
+    assert await console.signed_in_as("Priya")
+    await server.app[ORGANISERS].remove("PRIYA")
+    assert not await console.signed_in_as("Priya")
+    assert (await console.sign_in(*priya))[0] == 403
+
+
+async def test_a_session_ends_after_its_lifetime(server, priya, consoles, monkeypatch):
+    console = consoles()
+    await console.sign_in(*priya)
+    assert await console.signed_in_as("Priya")
+    monkeypatch.setattr(organisers, "SESSION_LIFETIME", 0)
+    assert not await console.signed_in_as("Priya")
+
+
+async def test_forms_without_this_sessions_csrf_token_are_refused(server, priya, consoles):
+    mine, other = consoles(), consoles()
+    for console in (mine, other):
+        await console.sign_in(*priya)
+        await console.signed_in_as("Priya")
+    assert mine.csrf != other.csrf
+    for token in (None, "", "forged", other.csrf):
+        fields = [] if token is None else [("csrf", token)]
+        status, page, _ = await mine.post("/organise/sign-out-everywhere", fields, csrf=False)
+        assert status == 403 and "This form has expired" in page
+    assert await mine.signed_in_as("Priya") and await other.signed_in_as("Priya")
+    signed_out = consoles()
+    status, page, _ = await signed_out.post("/organise/sign-out", csrf=False)
+    assert status == 403 and "You are signed out" in page

@@ -191,4 +191,15 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX organisers_name ON organisers(name COLLATE NOCASE)
         WHERE removed_at IS NULL;
     """,
+    # 9: organisers' console sessions, stored as hashes of their cookie, revocable one by one
+    """
+    CREATE TABLE organiser_sessions (
+        id INTEGER PRIMARY KEY,
+        organiser_id INTEGER NOT NULL REFERENCES organisers(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE INDEX organiser_sessions_organiser ON organiser_sessions(organiser_id);
+    """,
 ]

@@ -46,3 +46,42 @@ async def remove_organiser(conn: InThread, organiser_id: int) -> None:
     await conn.execute(
         "UPDATE organisers SET removed_at = ? WHERE id = ?", (time.time(), organiser_id)
     )
+
+
+async def insert_session(conn: InThread, organiser_id: int, token_hash: str) -> int:
+    async with conn.execute(
+        "INSERT INTO organiser_sessions (organiser_id, token_hash, created_at) VALUES (?, ?, ?) "
+        "RETURNING id",
+        (organiser_id, token_hash, time.time()),
+    ) as cur:
+        (session_id,) = await cur.fetchone()
+    return session_id
+
+
+async def live_session(conn: InThread, token_hash: str, since: float) -> dict | None:
+    """The session of this cookie and its organiser, unless revoked, expired or removed."""
+    async with conn.execute(
+        "SELECT s.id AS session_id, o.id AS organiser_id, o.name AS name "
+        "FROM organiser_sessions s JOIN organisers o ON o.id = s.organiser_id "
+        "WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.created_at > ? "
+        "AND o.removed_at IS NULL",
+        (token_hash, since),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else dict(row)
+
+
+async def revoke_session(conn: InThread, session_id: int) -> None:
+    await conn.execute(
+        "UPDATE organiser_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        (time.time(), session_id),
+    )
+
+
+async def revoke_sessions_of(conn: InThread, organiser_id: int) -> int:
+    """End every session of one organiser; how many were still live."""
+    async with conn.execute(
+        "UPDATE organiser_sessions SET revoked_at = ? WHERE organiser_id = ? AND revoked_at IS NULL",
+        (time.time(), organiser_id),
+    ) as cur:
+        return cur.rowcount
