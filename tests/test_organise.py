@@ -1,5 +1,6 @@
 """The organisers' console: named accounts, sign-in, sessions, CSRF, and its forms over real HTTP."""
 
+import html
 import re
 import sqlite3
 import subprocess
@@ -10,8 +11,8 @@ import aiohttp
 import pytest
 
 from live.services import organisers
-from live.transport.organise import ORGANISERS
-from support import Server, running_server
+from live.transport.organise import FILTERS, ORGANISERS
+from support import Server, joined, running_server
 
 PASSWORD = re.compile(r"Password \(shown once, keep it safe\): (\S+)")
 
@@ -215,3 +216,147 @@ async def test_forms_without_this_sessions_csrf_token_are_refused(server, priya,
     signed_out = consoles()
     status, page, _ = await signed_out.post("/organise/sign-out", csrf=False)
     assert status == 403 and "You are signed out" in page
+
+
+@pytest.fixture
+async def signed_in(server, priya, consoles) -> Console:
+    console = consoles()
+    await console.sign_in(*priya)
+    assert await console.signed_in_as("Priya")
+    return console
+
+
+def field_value(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" type="[a-z]+" value="([^"]*)"', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def textarea(page: str, name: str) -> str:
+    return html.unescape(re.search(rf'name="{name}"[^>]*>([^<]*)</textarea>', page).group(1))
+
+
+async def create_event(console: Console, **fields: str) -> tuple[str, str]:
+    """Create an event through the console's form; its code and the page that showed its secrets."""
+    form = {"title": "Assembly", "description": "", "stream_url": "", "code": "",
+            "moderation": "post", **fields}
+    status, page, _ = await console.post("/organise/events", form)
+    assert status == 201, page
+    return re.search(r'Join code <strong class="mono">(\w+)</strong>', page).group(1), page
+
+
+async def test_an_event_created_in_the_console_is_the_one_the_api_sees(server, signed_in):
+    code, page = await create_event(
+        signed_in, title="Citizens' <assembly>", description="Day one", code="day2x",
+        stream_url="https://stream.example/live", moderation="pre",
+    )
+    assert code == "DAY2X" and "Citizens&#39; &lt;assembly&gt;" in page
+    assert re.search(r"Moderator secret</dt><dd><code>\S{12,}</code>", page)
+    assert f"/e/{code}/screen#token=" in page and f"/e/{code}/moderate" in page
+    status, body = await server.api("GET", f"/api/events/{code}")
+    assert body["data"] == {"code": code, "title": "Citizens' <assembly>", "description": "Day one",
+                            "stream_url": "https://stream.example/live", "state": "open"}
+    status, listing = await signed_in.get()
+    assert f'href="/organise/events/{code}"' in listing
+    status, event_page = await signed_in.get(f"/organise/events/{code}")
+    assert status == 200 and "Pre-moderation" in event_page and f"/e/{code}/moderate" in event_page
+
+
+async def test_a_refused_event_form_says_why_beside_the_field_and_keeps_the_input(server, signed_in):
+    status, page, _ = await signed_in.post("/organise/events", {
+        "title": "  ", "description": "Kept <b>text</b>", "stream_url": "ftp://x", "code": "",
+        "moderation": "post"})
+    assert status == 400
+    assert "A title cannot be empty." in page and "A livestream URL starts with https://" in page
+    assert textarea(page, "description") == "Kept <b>text</b>"
+    assert 'aria-invalid="true"' in page and field_value(page, "stream_url") == "ftp://x"
+    await create_event(signed_in, code="TAKEN")
+    status, page, _ = await signed_in.post("/organise/events", {"title": "Again", "code": "taken"})
+    assert status == 409 and "already in use" in page and field_value(page, "title") == "Again"
+    status, page, _ = await signed_in.post("/organise/events", {"title": "x", "moderation": "sometimes"})
+    assert status == 400 and "Input should be &#39;pre&#39; or &#39;post&#39;" in page
+    _, body = await server.api("GET", "/api/events")
+    assert [e["code"] for e in body["data"]] == ["TAKEN"]
+
+
+async def test_editing_an_event_changes_what_participants_and_filters_see(server, signed_in):
+    code, _ = await create_event(signed_in)
+    status, page, res = await signed_in.post(f"/organise/events/{code}", [
+        ("title", "Renamed"), ("description", "New"), ("stream_url", ""),
+        ("blocked_terms", "Project Falcon\n\n  falcon  \n"),
+        *[("enabled_filters", name) for name in FILTERS if name != "link"],
+    ], follow=False)
+    assert status == 303 and res.headers["Location"] == f"/organise/events/{code}?done=saved#edit"
+    _, body = await server.api("GET", f"/api/events/{code}")
+    assert body["data"]["title"] == "Renamed" and body["data"]["stream_url"] is None
+    _, page = await signed_in.get(res.headers["Location"])
+    assert "Saved." in page and textarea(page, "blocked_terms") == "Project Falcon\nfalcon"
+    assert 'value="link">' in page and 'value="offensive" checked>' in page
+    author = await joined(server, code)
+    try:
+        held = await author.ask("What happened to Project Falcon?")
+        linked = await author.ask("See https://example.org for the minutes")
+    finally:
+        await author.close()
+    assert held["status"] == "pending" and linked["status"] == "published"
+    status, page, _ = await signed_in.post(f"/organise/events/{code}", {"title": "", "description": "kept"})
+    assert status == 400 and "A title cannot be empty." in page and textarea(page, "description") == "kept"
+
+
+async def test_polls_of_every_kind_are_prepared_opened_and_closed_from_the_console(server, signed_in):
+    code, _ = await create_event(signed_in)
+    kinds = {"single": ["Yes", "No"], "multiple": ["A", "B", "C"], "rating": [],
+             "word_cloud": [], "open_text": [], "ranking": ["Parks", "Roads"]}
+    for kind, options in kinds.items():
+        status, page, _ = await signed_in.post(f"/organise/events/{code}/polls", {
+            "kind": kind, "question": f"A {kind} poll?", "options": "\n".join(options),
+            "max_choices": "2", "scale_min": "1", "scale_max": "5", "max_entries": "3",
+            "audience": "in_room" if kind == "rating" else "everyone", "visibility": "live"})
+        assert status == 200 and "Poll prepared" in page, page
+    _, body = await server.api("GET", f"/api/events/{code}/polls")
+    polls = {p["kind"]: p for p in body["data"]}
+    assert set(polls) == set(kinds) and {p["state"] for p in polls.values()} == {"draft"}
+    assert polls["multiple"]["settings"]["max_choices"] == 2 and polls["rating"]["audience"] == "in_room"
+
+    status, page, _ = await signed_in.post(f"/organise/events/{code}/polls", {
+        "kind": "single", "question": "Only one option?", "options": "Yes", "max_choices": "many"})
+    assert status == 400 and "A whole number." in page
+    assert field_value(page, "question") == "Only one option?" and textarea(page, "options") == "Yes"
+    status, page, _ = await signed_in.post(f"/organise/events/{code}/polls", {
+        "kind": "single", "question": "Only one option?", "options": "Yes"})
+    assert status == 400 and "option" in page and field_value(page, "question") == "Only one option?"
+
+    single = polls["single"]["id"]
+    await signed_in.get(f"/organise/events/{code}")
+    assert (await signed_in.post(f"/organise/events/{code}/polls/{single}/open"))[0] == 200
+    _, body = await server.api("GET", f"/api/events/{code}/polls")
+    assert {p["id"]: p["state"] for p in body["data"]}[single] == "open"
+    status, page, _ = await signed_in.post(f"/organise/events/{code}/polls/{single}/close")
+    assert status == 200 and "Reopen poll: A single poll?" in page
+    rating = polls["rating"]["id"]
+    status, page, _ = await signed_in.post(f"/organise/events/{code}/polls/{rating}/close")
+    assert status == 409 and "A draft poll cannot become closed." in page
+    status, page, _ = await signed_in.post(f"/organise/events/{code}/polls/999999/open")
+    assert status == 404
+
+
+async def test_closing_and_reopening_an_event_from_the_console(server, signed_in):
+    code, _ = await create_event(signed_in)
+    status, page, _ = await signed_in.post(f"/organise/events/{code}/close")
+    assert status == 200 and "The event is closed" in page and "Reopen the event" in page
+    _, body = await server.api("GET", f"/api/events/{code}")
+    assert body["data"]["state"] == "closed"
+    status, page, _ = await signed_in.post(f"/organise/events/{code}", {"title": "Late edit"})
+    assert status == 409 and "This event is closed" in page
+    status, page, _ = await signed_in.post(f"/organise/events/{code}/open")
+    assert status == 200 and "The event is open again." in page
+    status, page = await signed_in.get("/organise/events/NOPE42")
+    assert status == 404 and "No event has the code NOPE42" in page
+
+
+async def test_console_forms_refuse_a_missing_csrf_token_and_change_nothing(server, signed_in):
+    status, page, _ = await signed_in.post("/organise/events", {"title": "Forged"}, csrf=False)
+    assert status == 403 and "This form has expired" in page
+    _, body = await server.api("GET", "/api/events")
+    assert body["data"] == []
+    status, page = await Console(server).get("/organise/events/NOPE42")
+    assert status == 200 and 'action="/organise/sign-in"' in page

@@ -1,20 +1,26 @@
 """The organisers' console at /organise: server-rendered forms over the services the API uses."""
 
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import get_args
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from multidict import MultiDict
+from pydantic import ValidationError
 
 from live.domain import errors
 from live.domain.errors import LiveError
+from live.domain.model import EventState, ModerationMode
+from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.domain.text import clean
 from live.services.organisers import Organiser, OrganiserService
-from live.transport.http import SETTINGS, SIGNINS, STATUS_OF, retry_after
+from live.transport import schemas
+from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS, STATUS_OF, links, retry_after
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
 
@@ -29,6 +35,42 @@ COOKIE = "live_organiser"
 CONSOLE = "/organise"
 #: Longest name or password a sign-in form may send: argon2 hashes whatever it is given.
 SIGN_IN_FIELD_MAX = 1024
+
+#: What each filter holds back, in the words of docs/MODERATION.md.
+FILTERS = {
+    "flood": "Flooding: many questions from one person in a short time",
+    "offensive": "Offensive words",
+    "blocked_term": "This event's blocked terms",
+    "personal_data": "Personal data (phone numbers, email addresses)",
+    "link": "Links",
+    "shouting": "Shouting (mostly capital letters)",
+    "repetition": "Repeated characters or words",
+    "duplicate": "Near-duplicates of a question already asked",
+}
+assert set(FILTERS) == set(get_args(schemas.FilterName))
+MODES = {
+    "post": "Post-moderation: published at once unless a filter holds a question",
+    "pre": "Pre-moderation: every question waits for a moderator",
+}
+POLL_KINDS = {
+    "single": "Single choice",
+    "multiple": "Multiple choice",
+    "rating": "Rating scale",
+    "word_cloud": "Word cloud",
+    "open_text": "Open text",
+    "ranking": "Ranking",
+}
+AUDIENCES = {"everyone": "Everyone", "in_room": "Only people in the room"}
+VISIBILITIES = {
+    "live": "Shown to everyone as answers come in",
+    "after_close": "Shown to everyone once the poll closes",
+    "staff": "Shown only to moderators and organisers",
+}
+POLL_NUMBERS = ("max_choices", "scale_min", "scale_max", "max_entries")
+POLL_DEFAULTS = {
+    "kind": "single", "question": "", "options": "", "audience": "everyone", "visibility": "live",
+    **{name: str(schemas.PollCreate.model_fields[name].default) for name in POLL_NUMBERS},
+}
 
 Form = MultiDict[str]
 Page = Callable[[web.Request, Organiser], Awaitable[web.StreamResponse]]
@@ -130,6 +172,95 @@ def action(handler: Action) -> Callable[[web.Request], Awaitable[web.StreamRespo
     return run
 
 
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Each field's first problem, in words, to show beside it."""
+    found: dict[str, str] = {}
+    for problem in exc.errors(include_url=False):
+        field = str(problem["loc"][0]) if problem["loc"] else "form"
+        message = problem["msg"].removeprefix("Value error, ")
+        found.setdefault(field, message[:1].upper() + message[1:] + ".")
+    return found
+
+
+def lines(text: str) -> list[str]:
+    """A textarea's non-blank lines: one option, one blocked term per line."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def event_fields(event: dict) -> dict:
+    """An event's editable fields as its edit form shows them."""
+    return {
+        "title": event["title"],
+        "description": event["description"],
+        "stream_url": event["stream_url"] or "",
+        "blocked_terms": "\n".join(json.loads(event["blocked_terms"])),
+        "disabled_filters": json.loads(event["disabled_filters"]),
+    }
+
+
+async def _events_page(
+    request: web.Request, organiser: Organiser, status: int = 200, **context: object
+) -> web.Response:
+    events = await request.app[EVENTS].all()
+    return render(request, "events.html", {
+        "organiser": organiser,
+        "events": list(reversed(events)),
+        "modes": MODES,
+        "create": {"title": "", "code": "", "description": "", "stream_url": "", "moderation": "post"},
+        "create_errors": {},
+        **context,
+    }, status)
+
+
+async def _event_page(
+    request: web.Request, organiser: Organiser, status: int = 200, **context: object
+) -> web.Response:
+    event = await request.app[EVENTS].get(request.match_info["code"])
+    polls = await request.app[POLLS].for_staff(event["id"])
+    notice = {"saved": "Saved.", "poll": "Poll prepared: open it when the room is ready.",
+              "closed": "The event is closed: it can be read but not changed.",
+              "opened": "The event is open again."}.get(request.query.get("done", ""))
+    return render(request, "event.html", {
+        "organiser": organiser,
+        "event": event,
+        "links": links(request.app[SETTINGS], event["code"]),
+        "polls": polls,
+        "filters": FILTERS,
+        "modes": MODES,
+        "kinds": POLL_KINDS,
+        "audiences": AUDIENCES,
+        "visibilities": VISIBILITIES,
+        "edit": event_fields(event),
+        "edit_errors": {},
+        "poll": POLL_DEFAULTS,
+        "poll_errors": {},
+        "notice": notice,
+        "error": None,
+        **context,
+    }, status)
+
+
+def _event_url(code: str, done: str = "", anchor: str = "") -> str:
+    return f"{CONSOLE}/events/{code}" + (f"?done={done}" if done else "") + anchor
+
+
+def event_route(handler: Callable[..., Awaitable[web.StreamResponse]]):
+    """An event's page or form: an unknown code gets a 404 page, a refusal (a closed event, a
+    poll already closed) the event's page with the reason on top."""
+
+    async def run(request: web.Request, organiser: Organiser, *args: object) -> web.StreamResponse:
+        try:
+            return await handler(request, organiser, *args)
+        except LiveError as exc:
+            if exc.code != errors.NOT_FOUND:
+                return await _event_page(
+                    request, organiser, STATUS_OF.get(exc.code, 400), error=exc.message
+                )
+            return refusal(request, 404, "No such event", exc.message, organiser)
+
+    return run
+
+
 @_answering
 async def console(request: web.Request) -> web.StreamResponse:
     """The sign-in form, or for a signed-in organiser the list of events."""
@@ -137,7 +268,123 @@ async def console(request: web.Request) -> web.StreamResponse:
     if organiser is None:
         notice = "You are signed out." if "signed_out" in request.query else None
         return render(request, "sign_in.html", {"name": "", "notice": notice})
-    return render(request, "events.html", {"organiser": organiser})
+    return await _events_page(request, organiser)
+
+
+@action
+async def create_event(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+    """A new event; its moderator secret and screen token are on this page and nowhere else."""
+    kept = {name: form.get(name, "") for name in ("title", "code", "description", "stream_url")}
+    kept["moderation"] = form.get("moderation", "post")
+    data = {**kept, "code": clean(kept["code"]) or None}
+    try:
+        payload = schemas.EventCreate.model_validate(data)
+        created = await request.app[EVENTS].create(
+            title=payload.title,
+            code=payload.code,
+            description=payload.description,
+            stream_url=payload.stream_url,
+            moderation=ModerationMode(payload.moderation),
+        )
+    except ValidationError as exc:
+        return await _events_page(
+            request, organiser, 400, create=kept, create_errors=field_errors(exc)
+        )
+    except LiveError as exc:  # the code: malformed, taken, or no free one found
+        return await _events_page(
+            request, organiser, STATUS_OF.get(exc.code, 400), create=kept,
+            create_errors={"code": exc.message},
+        )
+    return render(request, "created.html", {
+        "organiser": organiser,
+        "event": created.event,
+        "links": links(request.app[SETTINGS], created.event["code"]),
+        "moderator_secret": created.moderator_secret,
+        "screen_token": created.screen_token,
+    }, 201)
+
+
+@page
+@event_route
+async def event_page(request: web.Request, organiser: Organiser) -> web.StreamResponse:
+    return await _event_page(request, organiser)
+
+
+@action
+@event_route
+async def edit_event(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+    code = request.match_info["code"]
+    kept = {name: form.get(name, "") for name in ("title", "description", "stream_url")}
+    kept["blocked_terms"] = form.get("blocked_terms", "")
+    enabled = form.getall("enabled_filters", [])
+    kept["disabled_filters"] = [name for name in FILTERS if name not in enabled]
+    data = {**kept, "blocked_terms": lines(kept["blocked_terms"])}
+    try:
+        payload = schemas.EventUpdate.model_validate(data)
+        await request.app[EVENTS].update(code, payload.model_dump())
+    except ValidationError as exc:
+        return await _event_page(request, organiser, 400, edit=kept, edit_errors=field_errors(exc))
+    raise web.HTTPSeeOther(_event_url(code, "saved", "#edit"))
+
+
+def _set_state(state: EventState):
+    @action
+    @event_route
+    async def handler(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+        code = request.match_info["code"]
+        await request.app[EVENTS].set_state(code, state)
+        done = "closed" if state is EventState.CLOSED else "opened"
+        raise web.HTTPSeeOther(_event_url(code, done))
+
+    return handler
+
+
+@action
+@event_route
+async def create_poll(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+    """Prepare a poll ahead as a draft; the room sees it only once it is opened."""
+    code = request.match_info["code"]
+    kept = {name: form.get(name, POLL_DEFAULTS[name]) for name in POLL_DEFAULTS}
+    data: dict = {**kept, "options": lines(kept["options"])}
+    problems: dict[str, str] = {}
+    for name in POLL_NUMBERS:
+        try:
+            data[name] = int(kept[name])
+        except ValueError:
+            problems[name] = "A whole number."
+    try:
+        if problems:
+            raise LiveError(errors.INVALID, "Some fields need a whole number.")
+        payload = schemas.PollCreate.model_validate(data)
+        event = await request.app[EVENTS].get(code)
+        await request.app[POLLS].create(
+            event["id"],
+            schemas.poll_spec(payload),
+            Audience(payload.audience),
+            ResultsVisibility(payload.visibility),
+        )
+    except ValidationError as exc:
+        return await _event_page(request, organiser, 400, poll=kept, poll_errors=field_errors(exc))
+    except LiveError as exc:
+        if exc.code == errors.NOT_FOUND:
+            raise
+        return await _event_page(
+            request, organiser, STATUS_OF.get(exc.code, 400), poll=kept,
+            poll_errors={**problems, "form": exc.message},
+        )
+    raise web.HTTPSeeOther(_event_url(code, "poll", "#polls"))
+
+
+def _poll_state(state: PollState):
+    @action
+    @event_route
+    async def handler(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+        code = request.match_info["code"]
+        event = await request.app[EVENTS].get(code)
+        await request.app[POLLS].set_state(event["id"], int(request.match_info["poll_id"]), state)
+        raise web.HTTPSeeOther(_event_url(code, anchor="#polls"))
+
+    return handler
 
 
 @_answering
@@ -206,3 +453,12 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"{CONSOLE}/sign-in", sign_in)
     app.router.add_post(f"{CONSOLE}/sign-out", sign_out)
     app.router.add_post(f"{CONSOLE}/sign-out-everywhere", sign_out_everywhere)
+    app.router.add_post(f"{CONSOLE}/events", create_event)
+    app.router.add_get(f"{CONSOLE}/events/{{code}}", event_page)
+    app.router.add_post(f"{CONSOLE}/events/{{code}}", edit_event)
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/close", _set_state(EventState.CLOSED))
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/open", _set_state(EventState.OPEN))
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/polls", create_poll)
+    poll = f"{CONSOLE}/events/{{code}}/polls/{{poll_id:\\d{{1,15}}}}"
+    app.router.add_post(f"{poll}/open", _poll_state(PollState.OPEN))
+    app.router.add_post(f"{poll}/close", _poll_state(PollState.CLOSED))
