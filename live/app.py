@@ -142,7 +142,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     moderators = ModeratorSockets(
         sio, lambda: app[MODERATION], lambda: app[POLLS], lambda: app[record_http.RECORD]
     )
-    ScreenSockets(
+    app[organise.SCREENS] = ScreenSockets(
         sio,
         lambda: app[MODERATION],
         lambda: app[QA],

@@ -1,5 +1,6 @@
 """The organisers' console: named accounts, sign-in, sessions, CSRF, and its forms over real HTTP."""
 
+import asyncio
 import html
 import re
 import sqlite3
@@ -9,10 +10,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import socketio
+
+import moderators
 
 from live.services import organisers
 from live.transport.organise import FILTERS, ORGANISERS
-from support import Server, joined, running_server
+from moderators import moderator
+from support import Server, connect_refusal, joined, running_server
 
 PASSWORD = re.compile(r"Password \(shown once, keep it safe\): (\S+)")
 
@@ -360,3 +365,56 @@ async def test_console_forms_refuse_a_missing_csrf_token_and_change_nothing(serv
     assert body["data"] == []
     status, page = await Console(server).get("/organise/events/NOPE42")
     assert status == 200 and 'action="/organise/sign-in"' in page
+
+
+SECRET = re.compile(r"<dt>Moderator secret</dt><dd><code>(\S+)</code>")
+SCREEN_TOKEN = re.compile(r"<dt>Screen token</dt><dd><code>(\S+)</code>")
+
+
+async def test_a_new_moderator_secret_signs_every_moderator_out_and_is_shown_once(server, signed_in):
+    code, page = await create_event(signed_in)
+    old = SECRET.search(page).group(1)
+    mod = await moderator(server, {"event": {"code": code}, "moderator_secret": old}, "Robin")
+    try:
+        await signed_in.get(f"/organise/events/{code}")
+        status, page, _ = await signed_in.post(f"/organise/events/{code}/moderator-secret")
+        assert status == 200 and "every moderator was signed out" in page
+        new = SECRET.search(page).group(1)
+        assert new != old
+        await asyncio.wait_for(mod.disconnected.wait(), 10)
+    finally:
+        await mod.close()
+    refused = await moderators.sign_in(server, code, old)
+    assert "failed=forbidden" in refused.headers["Location"]
+    assert "live_mod_" in str((await moderators.sign_in(server, code, new)).cookies)
+    _, again = await signed_in.get(f"/organise/events/{code}")
+    assert new not in again
+
+
+async def test_a_new_screen_token_closes_the_screens_opened_with_the_old_one(server, signed_in):
+    code, page = await create_event(signed_in)
+    old = SCREEN_TOKEN.search(page).group(1)
+    sio = socketio.AsyncClient(reconnection=False)
+    closed = asyncio.Event()
+    sio.on("disconnect", closed.set, namespace="/screen")
+    await sio.connect(server.url, auth={"event": code, "token": old}, namespaces=["/screen"],
+                      transports=["websocket"], wait_timeout=5)
+    await signed_in.get(f"/organise/events/{code}")
+    status, page, _ = await signed_in.post(f"/organise/events/{code}/screen-token")
+    new = SCREEN_TOKEN.search(page).group(1)
+    assert status == 200 and new != old and f"/e/{code}/screen#token={new}" in page
+    await asyncio.wait_for(closed.wait(), 5)
+    assert (await connect_refusal(server, {"event": code, "token": old}))["code"] == "forbidden"
+    screen = socketio.AsyncClient(reconnection=False)
+    await screen.connect(server.url, auth={"event": code, "token": new}, namespaces=["/screen"],
+                         transports=["websocket"], wait_timeout=5)
+    await screen.disconnect()
+
+
+async def test_the_poster_shows_the_title_qr_code_code_and_short_address(server, signed_in):
+    code, _ = await create_event(signed_in, title="Town <hall>")
+    status, page = await signed_in.get(f"/organise/events/{code}/poster")
+    base = server.settings.base_url()
+    assert status == 200 and "<h1>Town &lt;hall&gt;</h1>" in page
+    assert f'src="/e/{code}/qr.svg"' in page and f'"poster-code">{code}<' in page
+    assert f'"poster-address">{base.removeprefix("http://")}<' in page and f"{base}/e/{code}" in page

@@ -23,6 +23,7 @@ from live.transport import schemas
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS, STATUS_OF, links, retry_after
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
+from live.transport.screen import ScreenSockets
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ ORGANISE_TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey(
     "organise_templates", jinja2.Environment
 )
 ORGANISERS: web.AppKey[OrganiserService] = web.AppKey("organisers", OrganiserService)
+SCREENS: web.AppKey[ScreenSockets] = web.AppKey("screens", ScreenSockets)
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 COOKIE = "live_organiser"
 CONSOLE = "/organise"
@@ -441,6 +443,49 @@ async def sign_out_everywhere(
     raise _signed_out()
 
 
+@action
+@event_route
+async def rotate_moderator_secret(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
+    """For a secret that leaked or a moderator who left: the old one and its sessions end."""
+    event, secret = await request.app[EVENTS].rotate_moderator_secret(
+        request.match_info["code"], organiser.name
+    )
+    return render(request, "rotated.html", {
+        "organiser": organiser, "event": event, "what": "moderator secret", "secret": secret,
+        "links": links(request.app[SETTINGS], event["code"]),
+    })
+
+
+@action
+@event_route
+async def rotate_screen_token(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
+    """For a screen link that leaked: screens open with the old token are closed."""
+    event, token = await request.app[EVENTS].rotate_screen_token(
+        request.match_info["code"], organiser.name
+    )
+    await request.app[SCREENS].sign_out(event["id"])
+    return render(request, "rotated.html", {
+        "organiser": organiser, "event": event, "what": "screen token", "secret": token,
+        "links": links(request.app[SETTINGS], event["code"]),
+    })
+
+
+@page
+@event_route
+async def poster(request: web.Request, organiser: Organiser) -> web.StreamResponse:
+    """An A4 sheet for the doors and tables: scan the code, or type the short address."""
+    event = await request.app[EVENTS].get(request.match_info["code"])
+    base = request.app[SETTINGS].base_url()
+    return render(request, "poster.html", {
+        "organiser": organiser, "event": event,
+        "short": base.split("://", 1)[-1], "link": links(request.app[SETTINGS], event["code"]),
+    })
+
+
 def setup(app: web.Application) -> None:
     """The console's own template environment, apart from the participant pages' one."""
     aiohttp_jinja2.setup(
@@ -459,6 +504,9 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"{CONSOLE}/events/{{code}}/close", _set_state(EventState.CLOSED))
     app.router.add_post(f"{CONSOLE}/events/{{code}}/open", _set_state(EventState.OPEN))
     app.router.add_post(f"{CONSOLE}/events/{{code}}/polls", create_poll)
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/moderator-secret", rotate_moderator_secret)
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/screen-token", rotate_screen_token)
+    app.router.add_get(f"{CONSOLE}/events/{{code}}/poster", poster)
     poll = f"{CONSOLE}/events/{{code}}/polls/{{poll_id:\\d{{1,15}}}}"
     app.router.add_post(f"{poll}/open", _poll_state(PollState.OPEN))
     app.router.add_post(f"{poll}/close", _poll_state(PollState.CLOSED))
