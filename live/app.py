@@ -26,6 +26,7 @@ from live.transport import broadcast, http, moderation_http, organise, proxy, re
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
+from live.transport.organiser_session import ORGANISERS
 from live.transport.origins import origin_check
 from live.transport.screen import ScreenSockets
 from live.transport.socket import ParticipantSockets
@@ -188,7 +189,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         mailer = ReceiptMailer(settings) if settings.smtp_host else None
         app[record_http.RECORD] = RecordService(db, publish, mailer)
         app[record_http.EXPORT] = ExportService(db)
-        app[organise.ORGANISERS] = OrganiserService(db)
+        app[ORGANISERS] = OrganiserService(db)
         revocations = asyncio.create_task(moderators.watch_revocations(), name="revocations")
         app[POLLS] = PollService(db, publish)
         token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)

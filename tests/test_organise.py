@@ -15,7 +15,8 @@ import socketio
 import moderators
 
 from live.services import organisers
-from live.transport.organise import FILTERS, ORGANISERS
+from live.transport.organise import FILTERS
+from live.transport.organiser_session import ORGANISERS
 from moderators import moderator
 from support import Server, connect_refusal, joined, running_server
 
@@ -418,3 +419,64 @@ async def test_the_poster_shows_the_title_qr_code_code_and_short_address(server,
     assert status == 200 and "<h1>Town &lt;hall&gt;</h1>" in page
     assert f'src="/e/{code}/qr.svg"' in page and f'"poster-code">{code}<' in page
     assert f'"poster-address">{base.removeprefix("http://")}<' in page and f"{base}/e/{code}" in page
+
+
+async def test_after_the_session_questions_get_outcomes_from_the_console(server, signed_in):
+    code, _ = await create_event(signed_in)
+    author = await joined(server, code, name="Sam")
+    try:
+        first = await author.ask("Will the minutes be published?")
+        second = await author.ask("Who maintains the parks?")
+        third = await author.ask("Why was the library closed?")
+    finally:
+        await author.close()
+    await signed_in.get(f"/organise/events/{code}")
+    await signed_in.post(f"/organise/events/{code}/close")
+    status, page = await signed_in.get(f"/organise/events/{code}/after")
+    assert status == 200 and "Without an outcome (3)" in page
+    base = f"/organise/events/{code}/questions"
+
+    status, page, _ = await signed_in.post(f"{base}/{first['id']}/disposition",
+                                           {"disposition": "answered_in_writing", "response": ""})
+    assert status == 400 and "needs a response" in page and "Without an outcome (3)" in page
+    status, page, _ = await signed_in.post(f"{base}/{first['id']}/disposition",
+                                           {"disposition": "answered_live", "stream_time": "soon"})
+    assert status == 400 and "A time in the stream looks like 1:02:03" in page
+    assert 'value="soon"' in page
+    status, page, res = await signed_in.post(f"{base}/{first['id']}/disposition", {
+        "disposition": "answered_in_writing", "response": "In May.\n\nOn the website."},
+        follow=False)
+    assert status == 303
+    await signed_in.post(f"{base}/{second['id']}/disposition",
+                         {"disposition": "referred", "referred_to": "Parks team", "due_date": "2026-06-01"})
+    status, page, _ = await signed_in.post(f"{base}/{third['id']}/disposition",
+                                           {"disposition": "answered_live", "stream_time": "1:02:03"})
+    assert status == 200 and "Outcome saved." in page and "Without an outcome (0)" in page
+    assert 'value="1:02:03"' in page
+    _, body = await server.api("GET", f"/api/events/{code}/record/questions")
+    outcomes = {q["id"]: q for q in body["data"]["questions"]}
+    assert outcomes[first["id"]]["response"] == "In May.\n\nOn the website."
+    assert outcomes[second["id"]]["referred_to"] == "Parks team"
+    assert outcomes[third["id"]]["stream_time"] == 3723
+    status, page, _ = await signed_in.post(f"{base}/{first['id']}/disposition",
+                                           {"disposition": "open"})
+    assert status == 400 and "cannot become open" in page
+    status, page, _ = await signed_in.post(f"{base}/999999/disposition", {"disposition": "open"})
+    assert status == 404
+
+
+async def test_exports_open_with_a_console_session_as_with_the_organiser_token(server, signed_in):
+    code, _ = await create_event(signed_in, title="Exported")
+    _, page = await signed_in.get(f"/organise/events/{code}/after")
+    assert f'href="/api/events/{code}/export.json"' in page
+    for path in (f"/api/events/{code}/export.json", f"/api/events/{code}/export.csv?table=questions"):
+        async with signed_in.http.get(server.url + path) as res:
+            assert res.status == 200 and "attachment" in res.headers["Content-Disposition"]
+        async with aiohttp.ClientSession() as anonymous:
+            async with anonymous.get(server.url + path) as res:
+                assert res.status == 403
+        async with aiohttp.ClientSession(cookies={"live_organiser": "forged"}) as forged:
+            async with forged.get(server.url + path) as res:
+                assert res.status == 403
+    status, _ = await server.api("GET", f"/api/events/{code}/export.json")
+    assert status == 200

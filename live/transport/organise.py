@@ -18,11 +18,14 @@ from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.domain.text import clean
-from live.services.organisers import Organiser, OrganiserService
-from live.transport import schemas
+from live.services.organisers import Organiser
+from live.domain.export import TABLES
+from live.transport import record_schemas, schemas
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS, STATUS_OF, links, retry_after
 from live.transport.moderation_http import MALFORMED_FORM
+from live.transport.organiser_session import COOKIE, ORGANISERS, signed_in
 from live.transport.proxy import client_address
+from live.transport.record_http import RECORD
 from live.transport.screen import ScreenSockets
 
 log = logging.getLogger(__name__)
@@ -30,10 +33,8 @@ log = logging.getLogger(__name__)
 ORGANISE_TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey(
     "organise_templates", jinja2.Environment
 )
-ORGANISERS: web.AppKey[OrganiserService] = web.AppKey("organisers", OrganiserService)
 SCREENS: web.AppKey[ScreenSockets] = web.AppKey("screens", ScreenSockets)
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
-COOKIE = "live_organiser"
 CONSOLE = "/organise"
 #: Longest name or password a sign-in form may send: argon2 hashes whatever it is given.
 SIGN_IN_FIELD_MAX = 1024
@@ -68,6 +69,14 @@ VISIBILITIES = {
     "after_close": "Shown to everyone once the poll closes",
     "staff": "Shown only to moderators and organisers",
 }
+OUTCOMES = {
+    "answered_live": "Answered live",
+    "answered_in_writing": "Answered in writing",
+    "referred": "Referred to another body",
+    "declined": "Declined, with a reason",
+    "open": "No outcome yet",
+}
+DISPOSE_FIELDS = ("disposition", "response", "referred_to", "due_date", "stream_time")
 POLL_NUMBERS = ("max_choices", "scale_min", "scale_max", "max_entries")
 POLL_DEFAULTS = {
     "kind": "single", "question": "", "options": "", "audience": "everyone", "visibility": "live",
@@ -100,10 +109,6 @@ def refusal(
         request, "refused.html",
         {"title": title, "message": message, "organiser": organiser}, status,
     )
-
-
-async def signed_in(request: web.Request) -> Organiser | None:
-    return await request.app[ORGANISERS].session(request.cookies.get(COOKIE, ""))
 
 
 async def read_form(request: web.Request) -> Form:
@@ -486,6 +491,96 @@ async def poster(request: web.Request, organiser: Organiser) -> web.StreamRespon
     })
 
 
+def stream_seconds(text: str) -> int | None:
+    """A time in the stream as typed, "1:02:03", "62:03" or "3723", in seconds."""
+    if not text.strip():
+        return None
+    parts = text.strip().split(":")
+    if len(parts) > 3 or not all(p.isdigit() and len(p) <= 6 for p in parts):
+        raise ValueError("a time in the stream looks like 1:02:03, 62:03 or 3723")
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+async def _after_page(
+    request: web.Request, organiser: Organiser, status: int = 200, **context: object
+) -> web.Response:
+    record = await request.app[RECORD].questions(request.match_info["code"])
+    failed, kept = context.pop("failed", None), context.pop("kept", {})
+    questions = sorted(record["questions"], key=lambda q: (-q["votes"], q["id"]))
+    for question in questions:
+        question["form"] = kept if question["id"] == failed else outcome_fields(question)
+    notice = "Outcome saved." if request.query.get("done") == "disposed" else None
+    return render(request, "after.html", {
+        "organiser": organiser,
+        "event": await request.app[EVENTS].get(request.match_info["code"]),
+        "waiting": [q for q in questions if q["disposition"] == "open"],
+        "settled": [q for q in questions if q["disposition"] != "open"],
+        "outcomes": OUTCOMES,
+        "given": {name: label for name, label in OUTCOMES.items() if name != "open"},
+        "tables": list(TABLES),
+        "failed": failed,
+        "errors": {},
+        "notice": notice,
+        **context,
+    }, status)
+
+
+def outcome_fields(question: dict) -> dict:
+    """A question's outcome as its form shows it, the time in the stream as h:mm:ss."""
+    seconds = question["stream_time"]
+    shown = "" if seconds is None else f"{seconds // 3600}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+    return {
+        "disposition": question["disposition"],
+        "response": question["response"] or "",
+        "referred_to": question["referred_to"] or "",
+        "due_date": question["due_date"] or "",
+        "stream_time": shown,
+    }
+
+
+@page
+@event_route
+async def after_session(request: web.Request, organiser: Organiser) -> web.StreamResponse:
+    """After the session: the questions still without an outcome, the record and the exports."""
+    return await _after_page(request, organiser)
+
+
+@action
+@event_route
+async def dispose(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+    """Give one question its outcome, by the rules the API and the moderators follow."""
+    code = request.match_info["code"]
+    question_id = int(request.match_info["question_id"])
+    kept = {name: form.get(name, "") for name in DISPOSE_FIELDS}
+    data: dict = {name: kept[name] or None for name in DISPOSE_FIELDS}
+    data["question_id"] = question_id
+    try:
+        data["stream_time"] = stream_seconds(kept["stream_time"])
+        payload = record_schemas.Dispose.model_validate(data)
+        event = await request.app[RECORD].event(code)
+        await request.app[RECORD].dispose(
+            event["id"], organiser.name, question_id, None, payload.outcome()
+        )
+    except ValueError as exc:
+        problems = field_errors(exc) if isinstance(exc, ValidationError) else {
+            "stream_time": str(exc)[:1].upper() + str(exc)[1:] + "."
+        }
+        return await _after_page(
+            request, organiser, 400, failed=question_id, kept=kept, errors=problems
+        )
+    except LiveError as exc:
+        if exc.code == errors.NOT_FOUND:
+            raise
+        return await _after_page(
+            request, organiser, STATUS_OF.get(exc.code, 400), failed=question_id, kept=kept,
+            errors={"form": exc.message},
+        )
+    raise web.HTTPSeeOther(f"{CONSOLE}/events/{code}/after?done=disposed#waiting-heading")
+
+
 def setup(app: web.Application) -> None:
     """The console's own template environment, apart from the participant pages' one."""
     aiohttp_jinja2.setup(
@@ -507,6 +602,10 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"{CONSOLE}/events/{{code}}/moderator-secret", rotate_moderator_secret)
     app.router.add_post(f"{CONSOLE}/events/{{code}}/screen-token", rotate_screen_token)
     app.router.add_get(f"{CONSOLE}/events/{{code}}/poster", poster)
+    app.router.add_get(f"{CONSOLE}/events/{{code}}/after", after_session)
+    app.router.add_post(
+        f"{CONSOLE}/events/{{code}}/questions/{{question_id:\\d{{1,15}}}}/disposition", dispose
+    )
     poll = f"{CONSOLE}/events/{{code}}/polls/{{poll_id:\\d{{1,15}}}}"
     app.router.add_post(f"{poll}/open", _poll_state(PollState.OPEN))
     app.router.add_post(f"{poll}/close", _poll_state(PollState.CLOSED))
