@@ -1,7 +1,10 @@
 """The organisers' console: named accounts, sign-in, sessions, CSRF, and its forms over real HTTP."""
 
 import asyncio
+import csv
 import html
+import io
+import logging
 import re
 import sqlite3
 import subprocess
@@ -480,3 +483,47 @@ async def test_exports_open_with_a_console_session_as_with_the_organiser_token(s
                 assert res.status == 403
     status, _ = await server.api("GET", f"/api/events/{code}/export.json")
     assert status == 200
+
+
+async def test_every_console_action_is_logged_with_the_organisers_name(server, signed_in, caplog):
+    caplog.set_level(logging.INFO)
+    code, _ = await create_event(signed_in)
+    author = await joined(server, code)
+    try:
+        question = await author.ask("Is this logged?")
+    finally:
+        await author.close()
+    await signed_in.get(f"/organise/events/{code}")
+    actions = [
+        (f"/organise/events/{code}", {"title": "Logged"}),
+        (f"/organise/events/{code}/polls", {"kind": "rating", "question": "Useful?"}),
+        (f"/organise/events/{code}/moderator-secret", {}),
+        (f"/organise/events/{code}/screen-token", {}),
+        (f"/organise/events/{code}/close", {}),
+        (f"/organise/events/{code}/questions/{question['id']}/disposition",
+         {"disposition": "answered_live"}),
+        (f"/organise/events/{code}/open", {}),
+    ]
+    for path, form in actions:
+        assert (await signed_in.post(path, form))[0] == 200
+    _, body = await server.api("GET", f"/api/events/{code}/polls")
+    poll = body["data"][0]["id"]
+    for move in ("open", "close"):
+        assert (await signed_in.post(f"/organise/events/{code}/polls/{poll}/{move}"))[0] == 200
+    async with signed_in.http.get(f"{server.url}/api/events/{code}/export.csv?table=moderation_log") as res:
+        log_csv = list(csv.DictReader(io.StringIO(await res.text())))
+    status, _ = await server.api("GET", f"/api/events/{code}/export.json")
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("live.transport")]
+    expected = [
+        f"created event {code}", f"edited event {code}", f"prepared poll {poll} in event {code}",
+        f"replaced the moderator secret of event {code}",
+        f"replaced the screen token of event {code}", f"closed event {code}",
+        f"gave question {question['id']} of {code} the outcome answered_live",
+        f"reopened event {code}", f"opened poll {poll} in event {code}",
+        f"closed poll {poll} in event {code}", f"downloaded {code}-moderation_log.csv",
+    ]
+    for what in expected:
+        assert any(m.startswith(f"organiser 'Priya' {what}") for m in said), (what, said)
+    assert any(m == f"organiser 'organiser' downloaded {code}.json" for m in said), said
+    by = {row["action"]: row["moderator"] for row in log_csv}
+    assert by["dispose"] == by["rotate_moderator_secret"] == by["rotate_screen_token"] == "Priya"

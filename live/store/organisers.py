@@ -81,7 +81,8 @@ async def revoke_session(conn: InThread, session_id: int) -> None:
 async def revoke_sessions_of(conn: InThread, organiser_id: int) -> int:
     """End every session of one organiser; how many were still live."""
     async with conn.execute(
-        "UPDATE organiser_sessions SET revoked_at = ? WHERE organiser_id = ? AND revoked_at IS NULL",
+        "UPDATE organiser_sessions SET revoked_at = ? "
+        "WHERE organiser_id = ? AND revoked_at IS NULL",
         (time.time(), organiser_id),
     ) as cur:
         return cur.rowcount

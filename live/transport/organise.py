@@ -111,6 +111,11 @@ def refusal(
     )
 
 
+def acted(organiser: Organiser, what: str) -> None:
+    """Every change made from the console names who made it, in the server's log."""
+    log.info("organiser %r %s", organiser.name, what)
+
+
 async def read_form(request: web.Request) -> Form:
     """The form's text fields; a body that is not a well-formed form raises LiveError."""
     try:
@@ -213,7 +218,8 @@ async def _events_page(
         "organiser": organiser,
         "events": list(reversed(events)),
         "modes": MODES,
-        "create": {"title": "", "code": "", "description": "", "stream_url": "", "moderation": "post"},
+        "create": {**dict.fromkeys(("title", "code", "description", "stream_url"), ""),
+                   "moderation": "post"},
         "create_errors": {},
         **context,
     }, status)
@@ -279,7 +285,9 @@ async def console(request: web.Request) -> web.StreamResponse:
 
 
 @action
-async def create_event(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+async def create_event(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
     """A new event; its moderator secret and screen token are on this page and nowhere else."""
     kept = {name: form.get(name, "") for name in ("title", "code", "description", "stream_url")}
     kept["moderation"] = form.get("moderation", "post")
@@ -302,6 +310,7 @@ async def create_event(request: web.Request, organiser: Organiser, form: Form) -
             request, organiser, STATUS_OF.get(exc.code, 400), create=kept,
             create_errors={"code": exc.message},
         )
+    acted(organiser, f"created event {created.event['code']}")
     return render(request, "created.html", {
         "organiser": organiser,
         "event": created.event,
@@ -319,7 +328,9 @@ async def event_page(request: web.Request, organiser: Organiser) -> web.StreamRe
 
 @action
 @event_route
-async def edit_event(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+async def edit_event(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
     code = request.match_info["code"]
     kept = {name: form.get(name, "") for name in ("title", "description", "stream_url")}
     kept["blocked_terms"] = form.get("blocked_terms", "")
@@ -331,6 +342,7 @@ async def edit_event(request: web.Request, organiser: Organiser, form: Form) -> 
         await request.app[EVENTS].update(code, payload.model_dump())
     except ValidationError as exc:
         return await _event_page(request, organiser, 400, edit=kept, edit_errors=field_errors(exc))
+    acted(organiser, f"edited event {code}: {', '.join(sorted(data))}")
     raise web.HTTPSeeOther(_event_url(code, "saved", "#edit"))
 
 
@@ -340,6 +352,7 @@ def _set_state(state: EventState):
     async def handler(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
         code = request.match_info["code"]
         await request.app[EVENTS].set_state(code, state)
+        acted(organiser, f"{'closed' if state is EventState.CLOSED else 'reopened'} event {code}")
         done = "closed" if state is EventState.CLOSED else "opened"
         raise web.HTTPSeeOther(_event_url(code, done))
 
@@ -348,7 +361,9 @@ def _set_state(state: EventState):
 
 @action
 @event_route
-async def create_poll(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+async def create_poll(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
     """Prepare a poll ahead as a draft; the room sees it only once it is opened."""
     code = request.match_info["code"]
     kept = {name: form.get(name, POLL_DEFAULTS[name]) for name in POLL_DEFAULTS}
@@ -364,7 +379,7 @@ async def create_poll(request: web.Request, organiser: Organiser, form: Form) ->
             raise LiveError(errors.INVALID, "Some fields need a whole number.")
         payload = schemas.PollCreate.model_validate(data)
         event = await request.app[EVENTS].get(code)
-        await request.app[POLLS].create(
+        poll = await request.app[POLLS].create(
             event["id"],
             schemas.poll_spec(payload),
             Audience(payload.audience),
@@ -379,6 +394,7 @@ async def create_poll(request: web.Request, organiser: Organiser, form: Form) ->
             request, organiser, STATUS_OF.get(exc.code, 400), poll=kept,
             poll_errors={**problems, "form": exc.message},
         )
+    acted(organiser, f"prepared poll {poll['id']} in event {code}")
     raise web.HTTPSeeOther(_event_url(code, "poll", "#polls"))
 
 
@@ -388,7 +404,10 @@ def _poll_state(state: PollState):
     async def handler(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
         code = request.match_info["code"]
         event = await request.app[EVENTS].get(code)
-        await request.app[POLLS].set_state(event["id"], int(request.match_info["poll_id"]), state)
+        poll_id = int(request.match_info["poll_id"])
+        await request.app[POLLS].set_state(event["id"], poll_id, state)
+        moved = "opened" if state is PollState.OPEN else "closed"
+        acted(organiser, f"{moved} poll {poll_id} in event {code}")
         raise web.HTTPSeeOther(_event_url(code, anchor="#polls"))
 
     return handler
@@ -457,6 +476,7 @@ async def rotate_moderator_secret(
     event, secret = await request.app[EVENTS].rotate_moderator_secret(
         request.match_info["code"], organiser.name
     )
+    acted(organiser, f"replaced the moderator secret of event {event['code']}")
     return render(request, "rotated.html", {
         "organiser": organiser, "event": event, "what": "moderator secret", "secret": secret,
         "links": links(request.app[SETTINGS], event["code"]),
@@ -473,6 +493,7 @@ async def rotate_screen_token(
         request.match_info["code"], organiser.name
     )
     await request.app[SCREENS].sign_out(event["id"])
+    acted(organiser, f"replaced the screen token of event {event['code']}")
     return render(request, "rotated.html", {
         "organiser": organiser, "event": event, "what": "screen token", "secret": token,
         "links": links(request.app[SETTINGS], event["code"]),
@@ -531,7 +552,9 @@ async def _after_page(
 def outcome_fields(question: dict) -> dict:
     """A question's outcome as its form shows it, the time in the stream as h:mm:ss."""
     seconds = question["stream_time"]
-    shown = "" if seconds is None else f"{seconds // 3600}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+    shown = "" if seconds is None else (
+        f"{seconds // 3600}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+    )
     return {
         "disposition": question["disposition"],
         "response": question["response"] or "",
@@ -550,7 +573,9 @@ async def after_session(request: web.Request, organiser: Organiser) -> web.Strea
 
 @action
 @event_route
-async def dispose(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+async def dispose(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
     """Give one question its outcome, by the rules the API and the moderators follow."""
     code = request.match_info["code"]
     question_id = int(request.match_info["question_id"])
@@ -578,6 +603,7 @@ async def dispose(request: web.Request, organiser: Organiser, form: Form) -> web
             request, organiser, STATUS_OF.get(exc.code, 400), failed=question_id, kept=kept,
             errors={"form": exc.message},
         )
+    acted(organiser, f"gave question {question_id} of {code} the outcome {payload.disposition}")
     raise web.HTTPSeeOther(f"{CONSOLE}/events/{code}/after?done=disposed#waiting-heading")
 
 
