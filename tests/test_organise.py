@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import aiohttp
 import pytest
@@ -18,6 +19,7 @@ import socketio
 import moderators
 
 from live.services import organisers
+from live.transport import schemas
 from live.transport.organise import FILTERS
 from live.transport.organiser_session import ORGANISERS
 from moderators import moderator
@@ -37,6 +39,10 @@ def add_organiser(db: Path, name: str) -> str:
     """Add an account from the shell, as an operator would; return the password it printed."""
     out = live("organiser", "add", name, db=db).stdout
     return PASSWORD.search(out).group(1)
+
+
+def test_the_console_names_every_filter_the_api_takes():
+    assert set(FILTERS) == set(get_args(schemas.FilterName))
 
 
 def test_organiser_add_prints_a_strong_password_once_and_stores_only_its_hash(tmp_path):

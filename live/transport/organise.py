@@ -5,7 +5,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import get_args
 
 import aiohttp_jinja2
 import jinja2
@@ -15,11 +14,11 @@ from pydantic import ValidationError
 
 from live.domain import errors
 from live.domain.errors import LiveError
+from live.domain.export import TABLES
 from live.domain.model import EventState, ModerationMode
 from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.domain.text import clean
 from live.services.organisers import Organiser
-from live.domain.export import TABLES
 from live.transport import record_schemas, schemas
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS, STATUS_OF, links, retry_after
 from live.transport.moderation_http import MALFORMED_FORM
@@ -39,7 +38,7 @@ CONSOLE = "/organise"
 #: Longest name or password a sign-in form may send: argon2 hashes whatever it is given.
 SIGN_IN_FIELD_MAX = 1024
 
-#: What each filter holds back, in the words of docs/MODERATION.md.
+#: What each filter of schemas.FilterName holds back, in the words of docs/MODERATION.md.
 FILTERS = {
     "flood": "Flooding: many questions from one person in a short time",
     "offensive": "Offensive words",
@@ -50,7 +49,6 @@ FILTERS = {
     "repetition": "Repeated characters or words",
     "duplicate": "Near-duplicates of a question already asked",
 }
-assert set(FILTERS) == set(get_args(schemas.FilterName))
 MODES = {
     "post": "Post-moderation: published at once unless a filter holds a question",
     "pre": "Pre-moderation: every question waits for a moderator",
@@ -137,7 +135,7 @@ def _answering(handler: Callable[..., Awaitable[web.StreamResponse]]):
             log.exception("%s %s failed", request.method, request.path)
             return refusal(
                 request, 500, "Something went wrong",
-                "The server could not do that. Nothing was changed; try again in a moment.",
+                "The server could not do that. Check whether it was done, then try again.",
             )
 
     return run
@@ -269,7 +267,7 @@ def event_route(handler: Callable[..., Awaitable[web.StreamResponse]]):
                 return await _event_page(
                     request, organiser, STATUS_OF.get(exc.code, 400), error=exc.message
                 )
-            return refusal(request, 404, "No such event", exc.message, organiser)
+            return refusal(request, 404, "Not found", exc.message, organiser)
 
     return run
 
