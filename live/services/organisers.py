@@ -55,8 +55,9 @@ class OrganiserService:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.hasher = PasswordHasher()
-        #: Checked when no account has the name, so a wrong name costs what a wrong password does.
-        self._decoy = self.hasher.hash(tokens.new_token(PASSWORD_BYTES))
+        #: Checked when no account has the name, so a wrong name costs what a wrong password does;
+        #: made at the first such sign-in, not at every start.
+        self._decoy: str | None = None
 
     async def add(self, raw_name: str) -> tuple[dict, str]:
         """A new account and its generated password, which is never stored in clear."""
@@ -97,6 +98,9 @@ class OrganiserService:
         """A new session token for the right name and password (stored hashed), else forbidden."""
         name = clean(raw_name)
         organiser = await self.db.read(lambda conn: organiser_store.organiser_by_name(conn, name))
+        if organiser is None and self._decoy is None:
+            decoy = tokens.new_token(PASSWORD_BYTES)
+            self._decoy = await asyncio.to_thread(self.hasher.hash, decoy)
         stored = self._decoy if organiser is None else organiser["password_hash"]
         if not await asyncio.to_thread(self._verify, stored, password) or organiser is None:
             raise LiveError(errors.FORBIDDEN, WRONG_PASSWORD)
