@@ -18,15 +18,17 @@ from live.services.polls import PollService
 from live.services.moderation import ModerationService
 from live.services.qa import QAService
 from live.services.limits import SignInGuard
+from live.services.organisers import OrganiserService
 from live.services.record import RecordService
 from live.services.steward import StewardService
 from live.settings import Settings
 from live.store import Database
-from live.transport import broadcast, http, moderation_http, pages, proxy, record_http
-from live.transport import steward_http, wire
+from live.transport import broadcast, http, moderation_http, organise, pages, proxy
+from live.transport import record_http, steward_http, wire
 from live.transport.http import EVENTS, POLLS, QA, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
+from live.transport.organiser_session import ORGANISERS
 from live.transport.origins import origin_check
 from live.transport.screen import ScreenSockets
 from live.transport.steward_http import STEWARDS
@@ -150,7 +152,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         lambda: app[record_http.RECORD],
         lambda: app[STEWARDS],
     )
-    ScreenSockets(
+    app[organise.SCREENS] = ScreenSockets(
         sio,
         lambda: app[MODERATION],
         lambda: app[QA],
@@ -161,6 +163,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     moderation_http.add_routes(app)
     record_http.add_routes(app)
     steward_http.add_routes(app)
+    organise.setup(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.db)
@@ -197,6 +200,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         mailer = ReceiptMailer(settings) if settings.smtp_host else None
         app[record_http.RECORD] = RecordService(db, publish, mailer)
         app[record_http.EXPORT] = ExportService(db)
+        app[ORGANISERS] = OrganiserService(db)
         revocations = asyncio.create_task(moderators.watch_revocations(), name="revocations")
         app[POLLS] = PollService(db, publish)
         token = await app[EVENTS].ensure_organiser_token(settings.organiser_token)

@@ -20,6 +20,7 @@ from live.domain.errors import LiveError
 from live.domain.model import ModerationMode
 from live.heap import Heap
 from live.services.events import EventService
+from live.services.organisers import OrganiserService
 from live.settings import Settings
 from live.store import Database, DatabaseUnavailable
 
@@ -180,6 +181,45 @@ def organiser_token(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _with_organisers(settings: Settings, action) -> object:
+    db = Database(settings.db)
+    await db.open()
+    try:
+        return await action(OrganiserService(db))
+    finally:
+        await db.close()
+
+
+def organiser_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    organiser, password = asyncio.run(
+        _with_organisers(settings, lambda organisers: organisers.add(args.name))
+    )
+    announce(f"Organiser {organiser['name']} added. Sign in at {settings.base_url()}/organise")
+    announce(f"  Password (shown once, keep it safe): {password}")
+    return 0
+
+
+def organiser_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    organisers = asyncio.run(_with_organisers(settings, lambda organisers: organisers.all()))
+    if not organisers:
+        announce("No organiser accounts yet. Add one with: live organiser add NAME")
+    for organiser in organisers:
+        added = time.strftime("%Y-%m-%d %H:%M", time.localtime(organiser["created_at"]))
+        announce(f"{organiser['name']}  (added {added})")
+    return 0
+
+
+def organiser_remove(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    organiser = asyncio.run(
+        _with_organisers(settings, lambda organisers: organisers.remove(args.name))
+    )
+    announce(f"Organiser {organiser['name']} removed; their console sessions are signed out.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="live", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -220,6 +260,19 @@ def parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(func=event_create)
     with_db(event.add_parser("list", help="list events")).set_defaults(func=event_list)
+
+    organiser = commands.add_parser(
+        "organiser", help="manage the organisers' console accounts"
+    ).add_subparsers(dest="organiser_command", required=True)
+    add = with_db(organiser.add_parser("add", help="add an account and print its password once"))
+    add.add_argument("name", help="the organiser's name, shown in the log of what they do")
+    add.set_defaults(func=organiser_add)
+    with_db(organiser.add_parser("list", help="list the accounts")).set_defaults(
+        func=organiser_list
+    )
+    remove = with_db(organiser.add_parser("remove", help="remove an account, signing it out"))
+    remove.add_argument("name")
+    remove.set_defaults(func=organiser_remove)
 
     token = commands.add_parser("organiser-token", help="manage the organiser API token")
     with_db(token.add_subparsers(dest="token_command", required=True).add_parser(

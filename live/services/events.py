@@ -6,14 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from live.domain import codes, errors, tokens
-from live.domain.changes import Change, News
+from live.domain.changes import Change, News, to_moderators
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
-from live.domain.views import public_event
+from live.domain.views import log_entry, public_event
 from live.services.polls import close_open_polls
 from live.services.unit import Service, refuse_unless_open
 from live.store import Database, InThread
 from live.store import events as event_store
+from live.store import moderation as moderation_store
 
 ORGANISER_TOKEN_KEY = "organiser_token_digest"
 CODE_ATTEMPTS = 20
@@ -141,6 +142,45 @@ class EventService(Service):
     async def set_state(self, code: str, state: EventState) -> dict:
         """Close or reopen an event: the one change a closed event takes from its organisers."""
         return await self._change(code, {"state": state.value}, while_closed=True)
+
+    async def rotate_moderator_secret(self, code: str, actor: str) -> tuple[dict, str]:
+        """A new moderator secret, shown once; every moderator session of the event ends now."""
+        secret = tokens.new_token(12)
+        stored = await asyncio.to_thread(tokens.slow_digest, secret)
+
+        async def work(conn: InThread) -> tuple[dict, list[News]]:
+            event = await self._existing(conn, code)
+            await event_store.set_moderator_secret_hash(conn, event["id"], stored)
+            ended = await moderation_store.revoke_sessions_of_event(conn, event["id"])
+            entry = await moderation_store.append_log(
+                conn, event_id=event["id"], moderator=actor, action="rotate_moderator_secret",
+                details={"sessions_ended": ended},
+            )
+            return event, [to_moderators(event["id"], "log", {"entry": log_entry(entry)})]
+
+        return await self._write(work), secret
+
+    async def rotate_screen_token(self, code: str, actor: str) -> tuple[dict, str]:
+        """A new screen token, shown once; screens opened with the old one must be opened again."""
+        token = tokens.new_token()
+
+        async def work(conn: InThread) -> tuple[dict, list[News]]:
+            event = await self._existing(conn, code)
+            await event_store.set_screen_token_hash(conn, event["id"], tokens.digest(token))
+            entry = await moderation_store.append_log(
+                conn, event_id=event["id"], moderator=actor, action="rotate_screen_token"
+            )
+            return event, [to_moderators(event["id"], "log", {"entry": log_entry(entry)})]
+
+        return await self._write(work), token
+
+    @staticmethod
+    async def _existing(conn: InThread, code: str) -> dict:
+        code = codes.normalise_code(code)
+        event = await event_store.get_event_by_code(conn, code)
+        if event is None:
+            raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
+        return event
 
     async def _change(self, code: str, fields: dict, *, while_closed: bool) -> dict:
         code = codes.normalise_code(code)

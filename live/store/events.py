@@ -144,6 +144,10 @@ async def set_steward_secret_hash(conn: InThread, event_id: int, stored: str) ->
     )
 
 
+async def set_screen_token_hash(conn: InThread, event_id: int, stored: str) -> None:
+    await conn.execute("UPDATE events SET screen_token_hash = ? WHERE id = ?", (stored, event_id))
+
+
 async def screen_token_hash(conn: InThread, event_id: int) -> str:
     async with conn.execute(
         "SELECT screen_token_hash FROM events WHERE id = ?", (event_id,)

@@ -207,4 +207,28 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX entries_steward ON entries(steward_session_id, created_at);
     """,
+    # 10: named organiser accounts for the console (argon2 password hashes); a removed account
+    #    keeps its row, so the log's names still mean someone, and frees its name
+    """
+    CREATE TABLE organisers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        removed_at REAL
+    );
+    CREATE UNIQUE INDEX organisers_name ON organisers(name COLLATE NOCASE)
+        WHERE removed_at IS NULL;
+    """,
+    # 11: organisers' console sessions, stored as hashes of their cookie, revocable one by one
+    """
+    CREATE TABLE organiser_sessions (
+        id INTEGER PRIMARY KEY,
+        organiser_id INTEGER NOT NULL REFERENCES organisers(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE INDEX organiser_sessions_organiser ON organiser_sessions(organiser_id);
+    """,
 ]

@@ -59,6 +59,15 @@ async def revoke_session(conn: InThread, event_id: int, session_id: int) -> bool
     return cur.rowcount == 1
 
 
+async def revoke_sessions_of_event(conn: InThread, event_id: int) -> int:
+    """End every moderator session of an event; how many were still live."""
+    async with conn.execute(
+        "UPDATE moderator_sessions SET revoked_at = ? WHERE event_id = ? AND revoked_at IS NULL",
+        (time.time(), event_id),
+    ) as cur:
+        return cur.rowcount
+
+
 async def revoked_among(conn: InThread, session_ids: list[int]) -> set[int]:
     """Which of these sessions may no longer act (revoked, or never existed)."""
     if not session_ids:

@@ -61,6 +61,11 @@ class ScreenSockets:
     async def disconnect(self, sid: str, reason: object = None) -> None:
         self.screens.pop(sid, None)
 
+    async def sign_out(self, event_id: int) -> None:
+        """Close this worker's screens of an event whose screen token was replaced."""
+        for sid in [sid for sid, shown in self.screens.items() if shown == event_id]:
+            await self.sio.disconnect(sid, namespace=SCREEN_NAMESPACE)
+
     def _event_id(self, sid: str) -> int:
         event_id = self.screens.get(sid)
         if event_id is None:
