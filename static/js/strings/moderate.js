@@ -150,6 +150,8 @@ window.liveStrings = {
     enter: "{who} entered {q}, which came {channel}",
     steward_sign_in: "{who} signed in as a steward",
     steward_secret: "{who} set a new steward secret, ending {sessions_ended} steward sessions",
+    rotate_moderator_secret: "{who} set a new moderator secret, signing every moderator out",
+    rotate_screen_token: "{who} set a new screen token, closing the big screens",
     other: "{who}: {action}",
   },
   disposeSentences: {
