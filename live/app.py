@@ -129,7 +129,8 @@ def describe(settings: Settings, created: CreatedEvent | dict) -> str:
 def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     networks = settings.proxy_networks()
     app = web.Application(
-        middlewares=[proxy.forwarded(networks)] if networks else [], client_max_size=http.MAX_BODY
+        middlewares=[*([proxy.forwarded(networks)] if networks else []), http.compress],
+        client_max_size=http.MAX_BODY,
     )
     app.on_response_prepare.append(http.security_headers)
     app[SETTINGS] = settings
