@@ -133,6 +133,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         client_max_size=http.MAX_BODY,
     )
     app.on_response_prepare.append(http.security_headers)
+    app.on_response_prepare.append(http.revalidate_documents)
     app[SETTINGS] = settings
     app[SIGNINS] = SignInGuard(
         settings.signin_limit, settings.signin_event_limit, settings.signin_window

@@ -4,6 +4,7 @@ third of the bytes, and the server compresses each file once rather than for eve
 import gzip
 import hashlib
 import mimetypes
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,14 @@ GZIP_LEVEL = 9
 FALLBACK_TYPE = "application/octet-stream"
 #: Hex digits of a file's SHA-256 that name its content: 64 bits tell versions apart.
 DIGEST_LENGTH = 16
+#: The query parameter that carries a file's digest in its versioned URL.
+VERSION = "v"
+PREFIX = "/static/"
+#: A versioned URL names exactly these bytes, so a browser keeps them without asking again.
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+#: A reference to a static file in one of the static HTML pages.
+STATIC_REFERENCE = re.compile(r'(?P<attr>(?:src|href)=")/static/(?P<name>[^"?#]+)"')
 
 
 def accepts_gzip(request: web.BaseRequest) -> bool:
@@ -61,16 +70,38 @@ class StaticFiles:
             cached = self._cache[path] = _read(path, stamp)
         return cached
 
+    def url(self, name: str) -> str:
+        """The file's URL with its digest: it changes when the file does (a template global)."""
+        asset = self.get(name)
+        if asset is None:
+            raise LookupError(f"No static file {name}")
+        return f"{PREFIX}{name}?{VERSION}={asset.digest}"
+
+    def page(self, name: str) -> web.Response:
+        """A static HTML page with its references to static files versioned, as templates have."""
+        asset = self.get(name)
+        if asset is None:
+            raise web.HTTPNotFound()
+        html = STATIC_REFERENCE.sub(self._versioned, asset.body.decode())
+        return web.Response(text=html, content_type="text/html")
+
+    def _versioned(self, reference: re.Match[str]) -> str:
+        name = reference["name"]
+        url = self.url(name) if self.get(name) is not None else f"{PREFIX}{name}"
+        return f'{reference["attr"]}{url}"'
+
     async def serve(self, request: web.Request) -> web.Response:
         return self.response(request, request.match_info["path"])
 
     def response(self, request: web.Request, name: str) -> web.Response:
-        """The file, gzipped for a client that takes it, with a short cache that revalidates."""
+        """The file, gzipped for a client that takes it: kept for a year under the URL that
+        names its digest, revalidated under any other."""
         asset = self.get(name)
         if asset is None:
             raise web.HTTPNotFound()
-        headers = {hdrs.CACHE_CONTROL: "no-cache", hdrs.VARY: hdrs.ACCEPT_ENCODING,
-                   hdrs.ETAG: f'"{asset.digest}"'}
+        versioned = request.query.get(VERSION) == asset.digest
+        headers = {hdrs.CACHE_CONTROL: IMMUTABLE if versioned else REVALIDATE,
+                   hdrs.VARY: hdrs.ACCEPT_ENCODING, hdrs.ETAG: f'"{asset.digest}"'}
         if any(tag.value in (asset.digest, "*") for tag in request.if_none_match or ()):
             return web.Response(status=304, headers=headers)
         body = asset.body

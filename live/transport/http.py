@@ -76,6 +76,13 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     response.headers.setdefault("Referrer-Policy", "no-referrer")
 
 
+async def revalidate_documents(request: web.Request, response: web.StreamResponse) -> None:
+    """An HTML document carries live state: a browser asks again before showing it, whoever
+    rendered it (the static files it refers to are cached by their versioned URLs)."""
+    if response.content_type == "text/html":
+        response.headers.setdefault(hdrs.CACHE_CONTROL, "no-cache")
+
+
 @web.middleware
 async def compress(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -251,9 +258,13 @@ async def health(request: web.Request) -> web.Response:
 
 def page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def serve(request: web.Request) -> web.StreamResponse:
-        return request.app[ASSETS].response(request, name)
+        return request.app[ASSETS].page(name)
 
     return serve
+
+
+async def favicon(request: web.Request) -> web.StreamResponse:
+    return request.app[ASSETS].response(request, "favicon.svg")
 
 
 def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -263,10 +274,10 @@ def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamRespons
         try:
             await request.app[EVENTS].get(request.match_info["code"])
         except LiveError:
-            response = request.app[ASSETS].response(request, "404.html")
+            response = request.app[ASSETS].page("404.html")
             response.set_status(404)
             return response
-        return request.app[ASSETS].response(request, name)
+        return request.app[ASSETS].page(name)
 
     return serve
 
@@ -309,7 +320,7 @@ def _poll_state(state: PollState):
 def add_routes(app: web.Application) -> None:
     app[ASSETS] = StaticFiles(STATIC_DIR)
     app.router.add_get("/", page("index.html"))
-    app.router.add_get("/favicon.ico", page("favicon.svg"))
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/events", list_events)
     app.router.add_post("/api/events", create_event)

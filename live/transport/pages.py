@@ -24,7 +24,7 @@ from live.domain.model import Attendance, EventState, Sort
 from live.domain.polls import Audience, PollState
 from live.services.qa import Identity, QAService
 from live.transport import messages, schemas
-from live.transport.http import EVENTS, POLLS, QA, SETTINGS, STATUS_OF
+from live.transport.http import ASSETS, EVENTS, POLLS, QA, SETTINGS, STATUS_OF
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
 from live.transport.socket import device_cookie
@@ -54,7 +54,7 @@ NOTICES = {
 
 def setup(app: web.Application) -> None:
     """Jinja2 with autoescaping on: user text can only ever be text on these pages."""
-    aiohttp_jinja2.setup(
+    environment = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -62,6 +62,7 @@ def setup(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.globals["static_url"] = app[ASSETS].url
     app.router.add_get("/e", find_event)
     app.router.add_get("/e/{code}", participant_page)
     for name, form in FORMS.items():
