@@ -1,10 +1,12 @@
-"""Every text response is gzipped for a client that accepts it: a poor line carries a third of the bytes."""
+"""Every text response is compressed for a client that accepts it: a poor line carries a quarter of
+the bytes. Static files, compressed once, come in brotli where the client takes it."""
 
 import gzip
 import json
 from pathlib import Path
 
 import aiohttp
+import brotli
 from multidict import CIMultiDict
 
 from support import ORGANISER_TOKEN, Client
@@ -57,6 +59,17 @@ async def test_a_static_file_arrives_whole_compressed_or_not(server):
     _, sent, body = await raw_get(url, {"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in sent
     assert body == script.read_bytes()
+
+
+async def test_static_files_come_in_brotli_to_a_client_that_takes_it(server):
+    script = STATIC / "js" / "event.js"
+    url = server.url + "/static/js/event.js"
+    _, sent, body = await raw_get(url, {"Accept-Encoding": "gzip, deflate, br"})
+    assert sent["Content-Encoding"] == "br"
+    assert brotli.decompress(body) == script.read_bytes()
+    _, sent, body = await raw_get(url, {"Accept-Encoding": "br;q=0, gzip"})
+    assert sent["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == script.read_bytes()
 
 
 async def test_a_client_that_does_not_accept_gzip_gets_plain_bytes(server, event):

@@ -19,7 +19,7 @@ from live.services.polls import PollService
 from live.services.qa import QAService
 from live.settings import Settings
 from live.transport import messages, schemas
-from live.transport.assets import StaticFiles, accepts_gzip
+from live.transport.assets import StaticFiles, accepted_codings
 from live.transport.proxy import client_address
 from live.transport.wire import SOCKET_PATH
 
@@ -99,7 +99,7 @@ async def compress(
         and (response.content_length or 0) >= MIN_COMPRESSED_SIZE
     ):
         response.headers.add(hdrs.VARY, hdrs.ACCEPT_ENCODING)
-        if accepts_gzip(request):
+        if "gzip" in accepted_codings(request):
             response.enable_compression(web.ContentCoding.gzip)
     return response
 
@@ -264,7 +264,7 @@ def page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
 
 
 async def favicon(request: web.Request) -> web.StreamResponse:
-    return request.app[ASSETS].response(request, "favicon.svg")
+    return await request.app[ASSETS].response(request, "favicon.svg")
 
 
 def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
