@@ -13,6 +13,7 @@ from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
 from live.domain.polls import Audience, PollState, ResultsVisibility
+from live.domain.stream import Embed, EmbedKind
 from live.services.events import EventService
 from live.services.limits import SignInGuard
 from live.services.polls import PollService
@@ -32,19 +33,20 @@ MIN_COMPRESSED_SIZE = 256
 #: The content types gzip shrinks; images and fonts here are already compressed.
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "manifest-src 'self'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
+CSP_DIRECTIVES = (
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
+CONTENT_SECURITY_POLICY = "; ".join(CSP_DIRECTIVES)
+#: The directive that lets a page play an embedded stream, by the kind of player.
+STREAM_DIRECTIVE = {EmbedKind.FRAME: "frame-src", EmbedKind.VIDEO: "media-src"}
 
 STATUS_OF = {
     errors.INVALID: 400,
@@ -102,6 +104,13 @@ async def compress(
         if "gzip" in accepted_codings(request):
             response.enable_compression(web.ContentCoding.gzip)
     return response
+
+
+def content_security_policy(stream: Embed | None) -> str:
+    """The policy, allowing exactly the origin of the stream the page plays, if any."""
+    if stream is None:
+        return CONTENT_SECURITY_POLICY
+    return "; ".join((*CSP_DIRECTIVES, f"{STREAM_DIRECTIVE[stream.kind]} {stream.origin}"))
 
 
 def reply(data: object, status: int = 200) -> web.Response:
