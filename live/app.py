@@ -131,9 +131,11 @@ def describe(settings: Settings, created: CreatedEvent | dict) -> str:
 def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     networks = settings.proxy_networks()
     app = web.Application(
-        middlewares=[proxy.forwarded(networks)] if networks else [], client_max_size=http.MAX_BODY
+        middlewares=[*([proxy.forwarded(networks)] if networks else []), http.compress],
+        client_max_size=http.MAX_BODY,
     )
     app.on_response_prepare.append(http.security_headers)
+    app.on_response_prepare.append(http.revalidate_documents)
     app[SETTINGS] = settings
     app[SIGNINS] = SignInGuard(
         settings.signin_limit, settings.signin_event_limit, settings.signin_window

@@ -5,7 +5,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from pydantic import ValidationError
 
 from live.domain import errors
@@ -13,32 +13,40 @@ from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
 from live.domain.views import public_event
 from live.domain.polls import Audience, PollState, ResultsVisibility
+from live.domain.stream import Embed, EmbedKind
 from live.services.events import EventService
 from live.services.limits import SignInGuard
 from live.services.polls import PollService
 from live.services.qa import QAService
 from live.settings import Settings
 from live.transport import messages, schemas
+from live.transport.assets import StaticFiles, accepted_codings
 from live.transport.proxy import client_address
+from live.transport.wire import SOCKET_PATH
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 MAX_BODY = 64 * 1024
+#: Below this a gzipped body saves nothing worth the client's work.
+MIN_COMPRESSED_SIZE = 256
+#: The content types gzip shrinks; images and fonts here are already compressed.
+COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "manifest-src 'self'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
+CSP_DIRECTIVES = (
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
+CONTENT_SECURITY_POLICY = "; ".join(CSP_DIRECTIVES)
+#: The directive that lets a page play an embedded stream, by the kind of player.
+STREAM_DIRECTIVE = {EmbedKind.FRAME: "frame-src", EmbedKind.VIDEO: "media-src"}
 
 STATUS_OF = {
     errors.INVALID: 400,
@@ -55,6 +63,7 @@ POLLS: web.AppKey[PollService] = web.AppKey("polls", PollService)
 QA: web.AppKey[QAService] = web.AppKey("qa", QAService)
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 SIGNINS: web.AppKey[SignInGuard] = web.AppKey("signins", SignInGuard)
+ASSETS: web.AppKey[StaticFiles] = web.AppKey("assets", StaticFiles)
 #: The sign-in target the organiser token guards: the whole organiser API.
 ORGANISER_TARGET = "organiser"
 #: "off" (one process), "ok" or "down": whether this worker hears the others through Redis.
@@ -67,6 +76,41 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+
+
+async def revalidate_documents(request: web.Request, response: web.StreamResponse) -> None:
+    """An HTML document carries live state: a browser asks again before showing it, whoever
+    rendered it (the static files it refers to are cached by their versioned URLs)."""
+    if response.content_type == "text/html":
+        response.headers.setdefault(hdrs.CACHE_CONTROL, "no-cache")
+
+
+@web.middleware
+async def compress(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Gzip every text response that is whole when its handler returns. A streamed one is on
+    the wire already, and engine.io compresses its own long-polling replies."""
+    response = await handler(request)
+    if (
+        isinstance(response, web.Response)
+        and not response.prepared
+        and not request.path.startswith(SOCKET_PATH)
+        and hdrs.CONTENT_ENCODING not in response.headers
+        and response.content_type.startswith(COMPRESSIBLE)
+        and (response.content_length or 0) >= MIN_COMPRESSED_SIZE
+    ):
+        response.headers.add(hdrs.VARY, hdrs.ACCEPT_ENCODING)
+        if "gzip" in accepted_codings(request):
+            response.enable_compression(web.ContentCoding.gzip)
+    return response
+
+
+def content_security_policy(stream: Embed | None) -> str:
+    """The policy, allowing exactly the origin of the stream the page plays, if any."""
+    if stream is None:
+        return CONTENT_SECURITY_POLICY
+    return "; ".join((*CSP_DIRECTIVES, f"{STREAM_DIRECTIVE[stream.kind]} {stream.origin}"))
 
 
 def reply(data: object, status: int = 200) -> web.Response:
@@ -222,24 +266,27 @@ async def health(request: web.Request) -> web.Response:
 
 
 def page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    path = STATIC_DIR / name
-
     async def serve(request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+        return request.app[ASSETS].page(name)
 
     return serve
 
 
+async def favicon(request: web.Request) -> web.StreamResponse:
+    return await request.app[ASSETS].response(request, "favicon.svg")
+
+
 def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Serve an event's page only when the code exists, so typos get a clear 404."""
-    path = STATIC_DIR / name
 
     async def serve(request: web.Request) -> web.StreamResponse:
         try:
             await request.app[EVENTS].get(request.match_info["code"])
         except LiveError:
-            return web.FileResponse(STATIC_DIR / "404.html", status=404)
-        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+            response = request.app[ASSETS].page("404.html")
+            response.set_status(404)
+            return response
+        return request.app[ASSETS].page(name)
 
     return serve
 
@@ -280,8 +327,9 @@ def _poll_state(state: PollState):
 
 
 def add_routes(app: web.Application) -> None:
+    app[ASSETS] = StaticFiles(STATIC_DIR)
     app.router.add_get("/", page("index.html"))
-    app.router.add_get("/favicon.ico", page("favicon.svg"))
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/events", list_events)
     app.router.add_post("/api/events", create_event)
@@ -293,4 +341,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/events/{code}/polls", create_poll)
     app.router.add_post("/api/events/{code}/polls/{poll_id}/open", _poll_state(PollState.OPEN))
     app.router.add_post("/api/events/{code}/polls/{poll_id}/close", _poll_state(PollState.CLOSED))
-    app.router.add_static("/static/", STATIC_DIR, append_version=False)
+    app.router.add_get("/static/{path:.+}", app[ASSETS].serve)

@@ -22,9 +22,11 @@ from live.domain import codes, errors, tokens
 from live.domain.errors import LiveError
 from live.domain.model import Attendance, EventState, Sort
 from live.domain.polls import Audience, PollState
+from live.domain.stream import embed
 from live.services.qa import Identity, QAService
 from live.transport import messages, schemas
-from live.transport.http import EVENTS, POLLS, QA, SETTINGS, STATUS_OF
+from live.transport.http import ASSETS, EVENTS, POLLS, QA, SETTINGS, STATUS_OF
+from live.transport.http import content_security_policy
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
 from live.transport.socket import device_cookie
@@ -54,7 +56,7 @@ NOTICES = {
 
 def setup(app: web.Application) -> None:
     """Jinja2 with autoescaping on: user text can only ever be text on these pages."""
-    aiohttp_jinja2.setup(
+    environment = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -62,6 +64,7 @@ def setup(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.globals["static_url"] = app[ASSETS].url
     app.router.add_get("/e", find_event)
     app.router.add_get("/e/{code}", participant_page)
     for name, form in FORMS.items():
@@ -159,6 +162,7 @@ async def _render(
         poll_id = int(refusal.where.removeprefix("poll-"))
         answers[poll_id] = _kept_answer(_poll(polls["polls"], poll_id), kept)
     is_open = event["state"] == EventState.OPEN
+    stream = embed(event["stream_url"])
     context = {
         "event": event,
         "sort": sort.value,
@@ -179,9 +183,11 @@ async def _render(
         "kept": kept,
         "result_rows": result_rows,
         "can_answer": lambda poll: _can_answer(poll, me, is_open),
+        "stream": stream,
     }
     response = aiohttp_jinja2.render_template("event.html", request, context, status=status)
     response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Content-Security-Policy"] = content_security_policy(stream)
     _with_cookie(response, request, visit)
     return response
 
