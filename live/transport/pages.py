@@ -154,6 +154,7 @@ async def _render(
     me = snapshot["me"]
     event = snapshot["event"]
     answers = {int(k): v["value"] for k, v in polls["answers"].items()}
+    answered = set(answers)
     kept = refusal.fields if refusal else {}
     if refusal and refusal.where.startswith("poll-"):
         poll_id = int(refusal.where.removeprefix("poll-"))
@@ -167,7 +168,9 @@ async def _render(
         "votes": set(me["votes"]) if me else set(),
         "mine": {q["id"] for q in me["questions"]} if me else set(),
         "own": [q for q in reversed(me["questions"]) if q["status"] != "withdrawn"] if me else [],
-        "polls": sorted(polls["polls"], key=lambda p: (p["state"] != PollState.OPEN, -p["id"])),
+        "polls": sorted(polls["polls"], key=lambda p: (
+            p["state"] != PollState.OPEN, p["id"] in answered, -p["id"])),
+        "waiting_polls": sum(1 for p in polls["polls"] if _waiting(p, me, answered)),
         "answers": answers,
         "can_act": me is not None and is_open,
         "is_open": is_open,
@@ -193,6 +196,12 @@ def _can_answer(poll: dict, me: dict | None, is_open: bool) -> bool:
         and poll["state"] == PollState.OPEN
         and (poll["audience"] == Audience.EVERYONE or me["attendance"] == "in_room")
     )
+
+
+def _waiting(poll: dict, me: dict | None, answered: set[int]) -> bool:
+    """An open poll this person may answer and has not: what the switcher counts as "open"."""
+    excluded = me is not None and poll["audience"] == Audience.IN_ROOM and me["attendance"] != "in_room"
+    return poll["state"] == PollState.OPEN and poll["id"] not in answered and not excluded
 
 
 def result_rows(poll: dict) -> list[tuple[str, int, int, int]]:
@@ -360,7 +369,8 @@ FORMS = {
     "withdraw": Form(_question_where, _withdraw),
     "answer": Form(_poll_where, _answer),
 }
-ANCHORS = {"join": "ask-form", "ask": "ask-form", "vote": "questions", "withdraw": "questions"}
+#: Where a form's redirect lands; join and ask land on the top, where the notice and the Ask box are.
+ANCHORS = {"join": "", "ask": "", "vote": "questions", "withdraw": "questions"}
 
 
 def _form_route(name: str, form: Form) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -387,7 +397,8 @@ def _form_route(name: str, form: Form) -> Callable[[web.Request], Awaitable[web.
             refusal = Refusal(where, exc.message, _kept(fields), duplicate)
             return await _render(request, visit, status=STATUS_OF.get(exc.code, 400), refusal=refusal)
         anchor = ANCHORS.get(name, where)
-        raise web.HTTPSeeOther(f"/e/{visit.event['code']}?{urlencode({'done': done})}#{anchor}")
+        fragment = f"#{anchor}" if anchor else ""
+        raise web.HTTPSeeOther(f"/e/{visit.event['code']}?{urlencode({'done': done})}{fragment}")
 
     return post
 

@@ -142,9 +142,12 @@ window.livePolls = (() => {
 
   function render(state, context) {
     ctx = context;
-    const section = document.getElementById("polls");
-    const polls = [...state.polls.values()].sort((a, b) => (a.state === b.state ? b.id - a.id : a.state === "open" ? -1 : 1));
-    section.classList.toggle("hidden", polls.length === 0);
+    /* Open polls not yet answered first, as the server orders them: their controls lead the view. */
+    const rank = (p) => [p.state === "open" ? 0 : 1, ctx.answers[String(p.id)] ? 1 : 0, -p.id];
+    const polls = [...state.polls.values()].sort((a, b) => {
+      const [x, y] = [rank(a), rank(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    });
     const list = document.getElementById("poll-list");
     if (cards.size === 0) list.replaceChildren(); /* the server-rendered polls give way to live ones */
     const seen = new Set();
@@ -152,13 +155,19 @@ window.livePolls = (() => {
       seen.add(poll.id);
       let card = cards.get(poll.id);
       const canAnswer = poll.state === "open" && ctx.joined && (poll.audience === "everyone" || ctx.attendance === "in_room");
-      const key = `${poll.state}:${canAnswer}`;
+      const joinFirst = poll.state === "open" && !ctx.member && ctx.eventOpen;
+      const key = `${poll.state}:${canAnswer}:${joinFirst}`;
       if (!card || card.key !== key) {
         const node = el("article", { class: "poll", "aria-labelledby": `poll-${poll.id}-q` });
         node.append(el("h3", { id: `poll-${poll.id}-q` }, poll.question));
         node.append(el("p", { class: "muted" }, poll.state === "open" ? S.pollOpen : S.pollClosed));
         if (poll.audience === "in_room") node.append(el("p", { class: "badge" }, S.inRoomOnly));
         if (canAnswer) node.append(formFor(poll, (ctx.answers[String(poll.id)] || {}).value));
+        if (joinFirst) {
+          const note = el("p", { class: "muted join-first" });
+          note.append(el("a", { href: "#join-form" }, S.joinToAnswer));
+          node.append(note);
+        }
         const results = el("div", { class: "poll-results-slot" });
         node.append(results);
         if (card) card.node.replaceWith(node);

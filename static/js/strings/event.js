@@ -12,7 +12,6 @@ window.liveStrings = {
   remote: "I'm watching online",
   nameLabel: "Your name (optional)",
   joinButton: "Join",
-  chooseWhere: "Choose whether you are in the room or watching online.",
   askLabel: "Ask a question",
   anonymous: "Ask anonymously",
   send: "Send",
@@ -108,4 +107,9 @@ Object.assign(window.liveStrings, {
   colRoom: "In the room",
   colRemote: "Online",
   resultsLater: "Results will be shown later.",
+  noPolls: "No polls yet.",
+  joinToAnswer: "Join above to answer",
+  pollsWaitingOne: "1 poll open",
+  pollsWaitingMany: "{count} polls open",
+  pollsTabLabel: "Polls, {waiting}",
 });

@@ -1,0 +1,153 @@
+"""The participant page's first screen on a phone: who, where and what to do, without scrolling."""
+
+import pytest
+from playwright.async_api import expect
+
+from support import joined
+from test_browser_qa import PHONE, collect_errors
+from test_polls import KINDS, create_poll, set_poll
+
+IN_FIRST_VIEWPORT = """(el) => {
+  const box = el.getBoundingClientRect();
+  return window.scrollY === 0 && box.width > 0 && box.top >= 0 && box.bottom <= window.innerHeight;
+}"""
+
+
+@pytest.fixture
+async def busy(server, event):
+    """An event with questions, a closed poll and an open one, as a person arriving finds it."""
+    code = event["code"]
+    author = await joined(server, code, name="Priya")
+    for text in ("How will the assembly's recommendations be followed up by the board?",
+                 "When will the minutes be published?", "Will there be a second day?"):
+        await author.ask(text)
+    done = await create_poll(server, code, KINDS["rating"])
+    await set_poll(server, code, done["id"], "open")
+    await set_poll(server, code, done["id"], "close")
+    poll = await create_poll(server, code, KINDS["single"])
+    await set_poll(server, code, poll["id"], "open")
+    yield event
+    await author.close()
+
+
+async def phone(browser, *, scripts: bool):
+    context = await browser.new_context(**PHONE, java_script_enabled=scripts)
+    page = await context.new_page()
+    return page, collect_errors(page)
+
+
+async def in_first_viewport(locator) -> bool:
+    return await locator.evaluate(IN_FIRST_VIEWPORT)
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["js", "no-js"])
+async def test_title_state_and_the_one_tap_join_then_the_ask_box_fill_the_first_screen(
+        server, busy, browser, scripts):
+    page, errors = await phone(browser, scripts=scripts)
+    await page.goto(f"{server.url}/e/{busy['code']}")
+    state = page.locator("#connection") if scripts else page.locator("#static-state")
+    if scripts:
+        await expect(state).to_have_text("Connected")
+    else:
+        await expect(state).to_have_text("Not live: reload for new questions")
+    for shown in (page.locator("#event-title"), state, page.get_by_label("Your name (optional)"),
+                  page.get_by_role("button", name="I'm in the room"),
+                  page.get_by_role("button", name="I'm watching online")):
+        assert await in_first_viewport(shown), await shown.evaluate("(el) => el.outerHTML")
+
+    await page.get_by_role("button", name="I'm watching online").click()
+    ask = page.get_by_label("Ask a question")
+    await expect(ask).to_be_visible()
+    for shown in (page.locator("#event-title"), state, ask, page.get_by_role("button", name="Send", exact=True)):
+        assert await in_first_viewport(shown), await shown.evaluate("(el) => el.outerHTML")
+    assert errors == []
+
+
+async def test_enter_in_the_name_box_does_not_choose_for_the_person(server, event, browser):
+    page, errors = await phone(browser, scripts=False)
+    await page.goto(f"{server.url}/e/{event['code']}")
+    await page.get_by_label("Your name (optional)").fill("Ana")
+    await page.get_by_label("Your name (optional)").press("Enter")
+    await expect(page.get_by_role("button", name="I'm in the room")).to_be_visible()
+    await expect(page.get_by_label("Ask a question")).to_be_hidden()
+    assert errors == []
+
+
+async def test_questions_and_polls_are_two_tabs_and_an_open_poll_is_signalled(server, busy, browser):
+    page, errors = await phone(browser, scripts=True)
+    await page.goto(f"{server.url}/e/{busy['code']}")
+    await expect(page.locator("#connection")).to_have_text("Connected")
+    tablist = page.get_by_role("tablist")
+    questions_tab = tablist.get_by_role("tab", name="Questions")
+    polls_tab = tablist.get_by_role("tab", name="Polls")
+    await expect(polls_tab).to_have_accessible_name("Polls, 1 poll open")
+    await expect(questions_tab).to_have_attribute("aria-selected", "true")
+    await expect(polls_tab).to_have_attribute("aria-selected", "false")
+    questions = page.get_by_role("tabpanel", name="Questions")
+    await expect(questions).to_be_visible()
+    await expect(page.locator("#polls-view")).to_be_hidden()
+    assert await questions_tab.get_attribute("aria-controls") == "questions-view"
+    assert await in_first_viewport(polls_tab)
+
+    await polls_tab.click()
+    await expect(polls_tab).to_have_attribute("aria-selected", "true")
+    await expect(page.locator("#questions-view")).to_be_hidden()
+    cards = page.locator("#polls-view article.poll")
+    await expect(cards.first).to_contain_text("Which day suits you?")
+    await expect(cards.first).to_contain_text("Join above to answer")
+    await polls_tab.press("ArrowLeft")
+    await expect(questions_tab).to_be_focused()
+    await expect(questions_tab).to_have_attribute("aria-selected", "true")
+
+    await page.get_by_role("button", name="I'm in the room").click()
+    await expect(page.get_by_label("Ask a question")).to_be_visible()
+    await polls_tab.click()
+    first = cards.first
+    await expect(first.locator("form.poll-form")).to_be_visible()
+    assert await first.evaluate("""(card) => card.querySelector('form.poll-form').compareDocumentPosition(
+        card.querySelector('.poll-results-slot')) & Node.DOCUMENT_POSITION_FOLLOWING""")
+    await first.get_by_label("Tue").check()
+    await first.get_by_role("button", name="Send answer").click()
+    await expect(first.locator(".poll-status")).to_contain_text("Your answer is saved")
+    await expect(polls_tab).to_have_accessible_name("Polls")
+    assert errors == []
+
+
+async def test_without_scripts_both_views_are_on_the_page_behind_a_switcher(server, busy, browser):
+    page, errors = await phone(browser, scripts=False)
+    await page.goto(f"{server.url}/e/{busy['code']}")
+    switcher = page.locator("#views")
+    await expect(switcher.get_by_role("link", name="Polls, 1 poll open")).to_have_attribute("href", "#polls-view")
+    await expect(switcher.get_by_role("link", name="Questions")).to_have_attribute("href", "#questions-view")
+    assert await switcher.evaluate("(el) => getComputedStyle(el).position") == "sticky"
+    await switcher.get_by_role("link", name="Polls, 1 poll open").click()
+    await expect(page.locator("#polls-view article.poll").first).to_contain_text("Which day suits you?")
+    await expect(page.locator("#polls-view article.poll").first).to_be_in_viewport()
+    await expect(page.locator("#questions-view")).to_be_visible()
+    assert errors == []
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["js", "no-js"])
+async def test_nothing_is_disabled_without_a_reason_beside_it(server, busy, browser, scripts):
+    context = await browser.new_context(**PHONE, java_script_enabled=scripts)
+    page = await context.new_page()
+    errors = collect_errors(page, allowed_status="status of 403")  # the refusal it is shown
+    await page.goto(f"{server.url}/e/{busy['code']}")
+    if scripts:
+        await expect(page.locator("#connection")).to_have_text("Connected")
+    assert await page.locator("button:disabled:visible").count() == 0
+    vote = page.get_by_role("button", name="Upvote: When will the minutes be published? (0 votes)")
+    await vote.click()
+    item = page.locator("#questions li").filter(has_text="When will the minutes be published?")
+    await expect(item.locator(".error")).to_have_text("Join the event first.")
+
+    await page.get_by_role("button", name="I'm watching online").click()
+    await page.get_by_label("Ask a question").fill("Is there a hearing loop?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    mine = page.locator("#questions li").filter(has_text="Is there a hearing loop?")
+    await expect(mine.locator(".vote")).to_be_disabled()
+    disabled = page.locator("button:disabled:visible")
+    await expect(disabled).to_have_count(1)
+    await expect(mine.locator(".mine")).to_be_visible()
+    await expect(mine.locator(".mine")).to_have_text("Your question")
+    assert errors == []
