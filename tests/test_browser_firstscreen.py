@@ -1,5 +1,7 @@
 """The participant page's first screen on a phone: who, where and what to do, without scrolling."""
 
+import asyncio
+
 import pytest
 from playwright.async_api import expect
 
@@ -150,4 +152,52 @@ async def test_nothing_is_disabled_without_a_reason_beside_it(server, busy, brow
     await expect(disabled).to_have_count(1)
     await expect(mine.locator(".mine")).to_be_visible()
     await expect(mine.locator(".mine")).to_have_text("Your question")
+    assert errors == []
+
+
+async def test_the_script_takes_over_the_poll_controls_in_place_keeping_choices_and_focus(server, event, browser):
+    code = event["code"]
+    for kind in ("single", "ranking", "word_cloud"):
+        poll = await create_poll(server, code, KINDS[kind])
+        await set_poll(server, code, poll["id"], "open")
+    page, errors = await phone(browser, scripts=True)
+    await page.goto(f"{server.url}/e/{code}")
+    await page.get_by_role("button", name="I'm in the room").click()
+    await expect(page.get_by_label("Ask a question")).to_be_visible()
+
+    held = asyncio.Event()
+
+    async def hold(route) -> None:
+        await held.wait()
+        await route.continue_()
+
+    await page.route("**/static/js/event.js", hold)
+    await page.goto(f"{server.url}/e/{code}?sort=top", wait_until="commit")
+    single = page.locator("article.poll").filter(has_text="Which day suits you?")
+    ranking = page.locator("article.poll").filter(has_text="Rank the priorities")
+    cloud = page.locator("article.poll").filter(has_text="One word for the NHS")
+    await single.get_by_label("Wed").check()
+    await ranking.get_by_label("Cost").select_option("1")
+    await ranking.get_by_label("Access").select_option("3")
+    await cloud.get_by_label("Word or phrase 1").fill("waiting")
+    await cloud.get_by_label("Word or phrase 2").fill("sta")
+    await page.evaluate("document.activeElement.dataset.typedIn = 'yes'")
+    held.set()
+
+    await expect(page.locator("#connection")).to_have_text("Connected")
+    await expect(page.locator("#poll-list .bars")).to_have_count(2)
+    assert await page.evaluate("document.activeElement.dataset.typedIn") == "yes"
+    await expect(page.get_by_role("tab", name="Polls")).to_have_attribute("aria-selected", "true")
+    await page.keyboard.type("ffing")
+    await expect(cloud.get_by_label("Word or phrase 2")).to_have_value("staffing")
+    await expect(cloud.get_by_label("Word or phrase 1")).to_have_value("waiting")
+    await expect(single.get_by_label("Wed")).to_be_checked()
+    await expect(ranking.locator(".ranking li .option")).to_have_text(["Cost", "Quality", "Access"])
+
+    for card in (single, ranking, cloud):
+        await card.get_by_role("button", name="Send answer").click()
+        await expect(card.locator(".poll-status")).to_contain_text("Your answer is saved")
+    assert "done=" not in page.url  # answered over the socket, not by posting the form
+    answers = await page.evaluate("""async (code) => (await (await fetch('/e/' + code)).text())""", code)
+    assert answers.count("Change answer") == 3
     assert errors == []

@@ -286,6 +286,7 @@
       attendance: me && me.attendance,
       member: me !== null,
       eventOpen: !!state.event && state.event.state === "open",
+      answered: renderPollsTab,
     });
     renderPollsTab();
   }
@@ -336,8 +337,9 @@
       selectView(next[1], true);
     });
   }
-  const pollHash = location.hash.startsWith("#poll");
-  selectView(pollHash ? "polls-view" : "questions-view", false);
+  /* The view the person is already in, if they started before the script arrived; else the link's. */
+  const inPolls = $("polls-view").contains(document.activeElement) || location.hash.startsWith("#poll");
+  selectView(inPolls ? "polls-view" : "questions-view", false);
 
   function questionError(id, text) {
     const li = $("questions").querySelector(`li[data-id="${id}"]`);
