@@ -201,3 +201,141 @@ async def test_the_script_takes_over_the_poll_controls_in_place_keeping_choices_
     answers = await page.evaluate("""async (code) => (await (await fetch('/e/' + code)).text())""", code)
     assert answers.count("Change answer") == 3
     assert errors == []
+
+
+FOCUSED = "() => document.activeElement === document.body ? 'body' : document.activeElement.outerHTML.slice(0, 120)"
+
+
+async def focused_on(page, locator) -> bool:
+    return await locator.evaluate("(el) => el === document.activeElement")
+
+
+async def test_focus_never_falls_to_the_body_after_join_ask_vote_reorder_or_answer(server, busy, browser):
+    code = busy["code"]
+    page, errors = await phone(browser, scripts=True)
+    await page.goto(f"{server.url}/e/{code}")
+    await expect(page.locator("#connection")).to_have_text("Connected")
+    await page.get_by_role("button", name="I'm in the room").click()
+    await expect(page.get_by_label("Ask a question")).to_be_focused()
+
+    await page.get_by_label("Ask a question").fill("Is there a hearing loop?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(page.locator("#mine-list")).to_contain_text("Is there a hearing loop?")
+    await expect(page.locator("#questions li").filter(has_text="Is there a hearing loop?")).to_have_count(1)
+    await expect(page.get_by_label("Ask a question")).to_be_focused()
+
+    last = page.locator("#questions li").filter(has_text="Will there be a second day?")
+    await last.locator(".vote").click()  # the most voted goes to the top: the button moves
+    await expect(page.locator("#questions li").first).to_contain_text("Will there be a second day?")
+    await expect(last.locator(".vote")).to_have_attribute("aria-pressed", "true")
+    assert await focused_on(page, last.locator(".vote")), await page.evaluate(FOCUSED)
+
+    others = [await joined(server, code) for _ in range(2)]
+    minutes = page.locator("#questions li").filter(has_text="When will the minutes be published?")
+    minutes_id = int(await minutes.get_attribute("data-id"))
+    await minutes.locator(".vote").focus()
+    for other in others:  # someone else's votes move the question this person is on
+        await other.ok("upvote", {"question_id": minutes_id})
+    await expect(page.locator("#questions li").first).to_contain_text("When will the minutes be published?")
+    assert await focused_on(page, minutes.locator(".vote")), await page.evaluate(FOCUSED)
+
+    second = await create_poll(server, code, KINDS["multiple"])
+    await set_poll(server, code, second["id"], "open")
+    await page.get_by_role("tab", name="Polls").click()
+    cards = page.locator("#polls-view article.poll")
+    await expect(cards.first).to_contain_text("Which topics?")
+    topics = cards.filter(has_text="Which topics?")
+    await topics.get_by_label("Staffing").check()
+    await topics.get_by_role("button", name="Send answer").click()
+    await expect(topics.locator(".poll-status")).to_contain_text("Your answer is saved")
+    await others[0].ok("answer", {"poll_id": second["id"], "value": [0]})  # an update re-sorts the polls
+    await expect(cards.first).to_contain_text("Which day suits you?")
+    assert await focused_on(page, topics.get_by_role("button", name="Change answer")), await page.evaluate(FOCUSED)
+    for other in others:
+        await other.close()
+    assert errors == []
+
+
+async def test_vote_buttons_are_named_with_the_question_and_its_count(server, busy, browser):
+    code = busy["code"]
+    page, errors = await phone(browser, scripts=True)
+    await page.goto(f"{server.url}/e/{code}")
+    await expect(page.locator("#connection")).to_have_text("Connected")
+    await page.get_by_role("button", name="I'm in the room").click()
+    minutes = page.locator("#questions li").filter(has_text="When will the minutes be published?")
+    vote = minutes.locator(".vote")
+    await expect(vote).to_have_accessible_name("Upvote: When will the minutes be published? (0 votes)")
+    others = [await joined(server, code) for _ in range(8)]
+    for other in others:
+        await other.ok("upvote", {"question_id": int(await minutes.get_attribute("data-id"))})
+    await expect(vote).to_have_accessible_name("Upvote: When will the minutes be published? (8 votes)")
+    await vote.click()
+    await expect(vote).to_have_accessible_name("Remove your vote: When will the minutes be published? (9 votes)")
+    for other in others:
+        await other.close()
+    assert errors == []
+
+
+async def test_polls_and_your_questions_status_are_announced_in_one_polite_live_region(server, browser):
+    from moderators import moderator
+
+    created = await server.create_event("Board meeting", moderation="pre")
+    code = created["event"]["code"]
+    page, errors = await phone(browser, scripts=True)
+    await page.goto(f"{server.url}/e/{code}")
+    await expect(page.locator("#connection")).to_have_text("Connected")
+    assert await page.evaluate("[...document.querySelectorAll('[aria-live]')].map((el) => [el.id, el.getAttribute('aria-live')])") == [
+        ["ask-counter", "off"], ["announcer", "polite"]]
+    announcer = page.locator("#announcer")
+    await page.get_by_role("button", name="I'm watching online").click()
+
+    poll = await create_poll(server, code, KINDS["single"])
+    await set_poll(server, code, poll["id"], "open")
+    await expect(announcer).to_have_text("Poll open: Which day suits you?")
+    await set_poll(server, code, poll["id"], "close")
+    await expect(announcer).to_have_text("Poll closed: Which day suits you?")
+
+    mod = await moderator(server, created)
+    await page.get_by_label("Ask a question").fill("Who chairs the panel?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(announcer).to_have_text("Your question has been sent. A moderator will review it before it appears.")
+    held = await mod.wait_for("question", lambda m: m["question"]["text"] == "Who chairs the panel?")
+    await mod.act("approve", held["question"])
+    await expect(announcer).to_have_text("Your question is now: Published")
+    await mod.close()
+    assert errors == []
+
+
+TOO_SMALL = """() => [...document.querySelectorAll('button, a[href], input, select, textarea, [role=tab]')]
+  .filter((el) => el.checkVisibility() && !el.closest('.sr-only'))
+  .map((el) => [el.outerHTML.slice(0, 80), el.getBoundingClientRect()])
+  .filter(([, box]) => box.width < 24 || box.height < 24)
+  .map(([html, box]) => `${html}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+
+
+@pytest.mark.parametrize("width", [320, 360, 1280])
+async def test_every_target_is_at_least_24_by_24_px(server, busy, browser, width):
+    code = busy["code"]
+    author = await joined(server, code, name="Sam")
+    mine = await author.ask("A question of my own, to withdraw")
+    status, _ = await server.api("POST", f"/api/events/{code}/questions/{mine['id']}/disposition",
+                                 {"disposition": "answered_in_writing", "response": "In May."})
+    assert status == 200
+    await server.api("PATCH", f"/api/events/{code}", {"stream_url": "https://example.org/live"})
+    context = await browser.new_context(viewport={"width": width, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{server.url}/e/{code}")
+    await expect(page.locator("#connection")).to_have_text("Connected")
+    assert await page.evaluate(TOO_SMALL) == []
+    await page.get_by_role("tab", name="Polls").click()
+    assert await page.evaluate(TOO_SMALL) == []
+    await page.get_by_role("button", name="I'm in the room").click()
+    await page.get_by_label("Ask a question").fill("Is there a hearing loop?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await page.get_by_role("tab", name="Questions").click()
+    await expect(page.get_by_role("button", name="Withdraw", exact=True)).to_be_visible()
+    assert await page.evaluate(TOO_SMALL) == []
+    await page.get_by_role("tab", name="Polls").click()
+    await expect(page.locator("form.poll-form")).to_be_visible()
+    assert await page.evaluate(TOO_SMALL) == []
+    await author.close()

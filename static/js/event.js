@@ -81,12 +81,17 @@
     renderMine();
   });
   socket.on("update", (msg) => {
+    const before = new Map([...state.polls.values()].map((p) => [p.id, p.state]));
     const outcome = liveSync.apply(state, msg);
     if (outcome.result === "gap") {
       resync();
     } else if (outcome.result === "applied") {
       for (const q of outcome.added) {
         if (!myQuestions.has(q.id)) announce(fmt(S.newQuestion, { text: q.text }));
+      }
+      for (const poll of state.polls.values()) {
+        if (poll.state === before.get(poll.id) || poll.state === "draft") continue;
+        announce(fmt(poll.state === "open" ? S.pollOpened : S.pollClosedNow, { question: poll.question }));
       }
       render();
     }
@@ -220,6 +225,7 @@
     $("empty").classList.toggle("hidden", questions.length > 0);
     const existing = new Map([...list.children].map((li) => [Number(li.dataset.id), li]));
     const canAct = online && me !== null && state.event && state.event.state === "open";
+    const focused = document.activeElement; /* moving a question blurs what is focused in it */
     questions.forEach((q, index) => {
       let li = existing.get(q.id);
       if (!li) {
@@ -270,6 +276,10 @@
       if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
     });
     for (const li of existing.values()) li.remove();
+    if (focused !== document.activeElement) {
+      if (focused.isConnected) focused.focus();
+      else if (document.activeElement === document.body) $("questions-title").focus(); /* its question went */
+    }
   }
 
   let answers = {};
@@ -286,7 +296,10 @@
       attendance: me && me.attendance,
       member: me !== null,
       eventOpen: !!state.event && state.event.state === "open",
-      answered: renderPollsTab,
+      answered(text) {
+        announce(text);
+        renderPollsTab();
+      },
     });
     renderPollsTab();
   }
@@ -437,6 +450,7 @@
     updateCounter();
     announce(reply.data.mine.status === "pending" ? S.sentForReview : S.sent);
     render();
+    askText.focus(); /* ready for the next question; the announcement says this one went */
   }
 
   function showDuplicate(question) {

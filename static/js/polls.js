@@ -173,7 +173,7 @@ window.livePolls = (() => {
       ctx.answers[String(poll.id)] = { value: reply.data.value, counted: reply.data.counted };
       submit.textContent = S.changeAnswer;
       status.textContent = reply.data.counted ? S.answerSaved : S.answerHeld;
-      ctx.answered();
+      ctx.answered(status.textContent);
     });
     return form;
   }

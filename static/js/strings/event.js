@@ -112,4 +112,6 @@ Object.assign(window.liveStrings, {
   pollsWaitingOne: "1 poll open",
   pollsWaitingMany: "{count} polls open",
   pollsTabLabel: "Polls, {waiting}",
+  pollOpened: "Poll open: {question}",
+  pollClosedNow: "Poll closed: {question}",
 });
