@@ -236,7 +236,6 @@
       if (!li.dataset.ready) {
         li.dataset.ready = "1";
         li.querySelector(".vote-form").addEventListener("submit", (e) => {
-          if (!connectedOnce) return;
           e.preventDefault();
           toggleVote(q.id);
         });
