@@ -339,3 +339,17 @@ async def test_every_target_is_at_least_24_by_24_px(server, busy, browser, width
     await expect(page.locator("form.poll-form")).to_be_visible()
     assert await page.evaluate(TOO_SMALL) == []
     await author.close()
+
+
+async def test_without_scripts_join_and_ask_land_in_the_ask_box(server, event, browser):
+    page, errors = await phone(browser, scripts=False)
+    await page.goto(f"{server.url}/e/{event['code']}")
+    await page.get_by_role("button", name="I'm in the room").click()
+    await expect(page.locator("#notice")).to_contain_text("You have joined")
+    await expect(page.get_by_label("Ask a question")).to_be_focused()
+    await page.keyboard.type("Who chairs the panel?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(page.locator("#notice")).to_have_text("Your question has been sent.")
+    await expect(page.get_by_label("Ask a question")).to_be_focused()
+    await expect(page.locator("#mine-list")).to_contain_text("Who chairs the panel?")
+    assert errors == []

@@ -50,6 +50,8 @@ NOTICES = {
     "answer_held": "Your answer is saved but held back: it looks like it contains personal "
                    "details, a link or offensive words.",
 }
+#: After these, focus is put in the Ask box (as the script does), not left on the reloaded page's body.
+ASK_NEXT = {"joined", "asked", "asked_for_review"}
 
 
 def setup(app: web.Application) -> None:
@@ -126,8 +128,8 @@ async def participant_page(request: web.Request) -> web.StreamResponse:
     visit = await _visit(request)
     if visit is None:
         return _not_found(request, codes.normalise_code(request.match_info["code"]))
-    notice = NOTICES.get(request.query.get("done", ""))
-    return await _render(request, visit, notice=notice)
+    done = request.query.get("done", "")
+    return await _render(request, visit, notice=NOTICES.get(done), ask_next=done in ASK_NEXT)
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ async def _render(
     status: int = 200,
     notice: str | None = None,
     refusal: Refusal | None = None,
+    ask_next: bool = False,
 ) -> web.Response:
     sort = Sort.RECENT if request.query.get("sort") == Sort.RECENT else Sort.TOP
     snapshot = await qa(request).snapshot(visit.identity, sort)
@@ -178,6 +181,7 @@ async def _render(
         "csrf": tokens.form_token(visit.device),
         "op_id": tokens.new_token(12),
         "notice": notice,
+        "ask_next": ask_next or (refusal is not None and refusal.where == "ask"),
         "refusal": refusal,
         "kept": kept,
         "result_rows": result_rows,
