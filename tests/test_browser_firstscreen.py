@@ -353,3 +353,19 @@ async def test_without_scripts_join_and_ask_land_in_the_ask_box(server, event, b
     await expect(page.get_by_label("Ask a question")).to_be_focused()
     await expect(page.locator("#mine-list")).to_contain_text("Who chairs the panel?")
     assert errors == []
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["js", "no-js"])
+async def test_change_is_one_tap_too(server, event, browser, scripts):
+    page, errors = await phone(browser, scripts=scripts)
+    await page.goto(f"{server.url}/e/{event['code']}")
+    if scripts:
+        await expect(page.locator("#connection")).to_have_text("Connected")
+    await page.get_by_label("Your name (optional)").fill("Ana")
+    await page.get_by_role("button", name="I'm in the room").click()
+    await expect(page.locator("#me-summary")).to_have_text("Ana, in the room")
+    await page.get_by_role("link", name="Change").click()
+    await expect(page.get_by_label("Your name (optional)")).to_have_value("Ana")
+    await page.get_by_role("button", name="I'm watching online").click()
+    await expect(page.locator("#me-summary")).to_have_text("Ana, online")
+    assert errors == []
