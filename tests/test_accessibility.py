@@ -8,7 +8,7 @@ from moderators import moderator
 from support import joined
 from test_polls import create_poll, set_poll
 
-WIDTHS = [360, 1280]
+WIDTHS = [320, 360, 1280]
 
 
 @pytest.fixture
@@ -40,6 +40,23 @@ async def test_audience_pages_have_no_violations(server, busy, browser, width, p
     page = await _page(browser, width)
     await page.goto(server.url + path.format(code=busy["event"]["code"]))
     await page.wait_for_load_state("networkidle")
+    assert await axe.violations(page) == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+async def test_the_participant_page_has_no_violations_once_joined_in_either_view(server, busy, browser, width):
+    page = await _page(browser, width)
+    await page.goto(f"{server.url}/e/{busy['event']['code']}")
+    await expect(page.locator("#connection")).to_have_text("Connected")
+    await page.get_by_role("tab", name="Polls").click()
+    assert await axe.violations(page) == []  # the polls, not joined yet
+    await page.get_by_role("button", name="I'm in the room").click()
+    await page.get_by_label("Ask a question").fill("Is there a hearing loop?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(page.locator("#mine-list")).to_contain_text("Is there a hearing loop?")
+    assert await axe.violations(page) == []  # the poll's form
+    await page.get_by_role("tab", name="Questions").click()
+    await expect(page.get_by_role("button", name="Withdraw", exact=True)).to_be_visible()
     assert await axe.violations(page) == []
 
 

@@ -13,6 +13,8 @@ async def test_participant_answers_a_poll_and_everyone_sees_the_results(server, 
     ranking = await create_poll(server, code, KINDS["ranking"])
     phone, phone_errors = await open_participant(browser, server, code, "I'm in the room")
     other, other_errors = await open_participant(browser, server, code, "I'm watching online")
+    for page in (phone, other):
+        await page.get_by_role("tab", name="Polls").click()
 
     await set_poll(server, code, poll["id"], "open")
     card = phone.locator("article.poll").filter(has_text="Which day suits you?")
@@ -72,6 +74,7 @@ async def test_moderator_opens_a_poll_and_the_screen_shows_hidden_results(server
     await expect(screen.locator("#poll")).to_be_hidden()
 
     phone, phone_errors = await open_participant(browser, server, code, "I'm watching online")
+    await phone.get_by_role("tab", name="Polls").click()
     await item.get_by_role("button", name="Open").click()
     card = phone.locator("article.poll").filter(has_text="Which priority first?")
     await card.get_by_label("Quality").check()

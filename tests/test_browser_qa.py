@@ -29,10 +29,9 @@ async def open_participant(browser, server, code: str, attendance_label: str, na
     errors = collect_errors(page)
     await page.goto(f"{server.url}/e/{code}")
     await expect(page.locator("#connection")).to_have_text("Connected")
-    await page.get_by_label(attendance_label).check()
     if name:
         await page.get_by_label("Your name (optional)").fill(name)
-    await page.get_by_role("button", name="Join").click()
+    await page.get_by_role("button", name=attendance_label).click()
     await expect(page.get_by_label("Ask a question")).to_be_visible()
     return page, errors
 

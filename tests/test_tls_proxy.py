@@ -178,8 +178,7 @@ async def join_in_browser(browser, site: Site, code: str, *, websocket: bool) ->
     page.on("websocket", lambda ws: sockets.append(ws))
     await page.goto(f"{site.origin}/e/{code}")
     await expect(page.locator("#connection")).to_have_text("Connected")
-    await page.get_by_label("I'm in the room").check()
-    await page.get_by_role("button", name="Join").click()
+    await page.get_by_role("button", name="I'm in the room").click()
     await expect(page.get_by_label("Ask a question")).to_be_visible()
     return sockets
 

@@ -52,6 +52,8 @@ NOTICES = {
     "answer_held": "Your answer is saved but held back: it looks like it contains personal "
                    "details, a link or offensive words.",
 }
+#: After these, focus is put in the Ask box (as the script does), not left on the reloaded page's body.
+ASK_NEXT = {"joined", "asked", "asked_for_review"}
 
 
 def setup(app: web.Application) -> None:
@@ -129,8 +131,8 @@ async def participant_page(request: web.Request) -> web.StreamResponse:
     visit = await _visit(request)
     if visit is None:
         return _not_found(request, codes.normalise_code(request.match_info["code"]))
-    notice = NOTICES.get(request.query.get("done", ""))
-    return await _render(request, visit, notice=notice)
+    done = request.query.get("done", "")
+    return await _render(request, visit, notice=NOTICES.get(done), ask_next=done in ASK_NEXT)
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ async def _render(
     status: int = 200,
     notice: str | None = None,
     refusal: Refusal | None = None,
+    ask_next: bool = False,
 ) -> web.Response:
     sort = Sort.RECENT if request.query.get("sort") == Sort.RECENT else Sort.TOP
     snapshot = await qa(request).snapshot(visit.identity, sort)
@@ -157,6 +160,7 @@ async def _render(
     me = snapshot["me"]
     event = snapshot["event"]
     answers = {int(k): v["value"] for k, v in polls["answers"].items()}
+    answered = set(answers)
     kept = refusal.fields if refusal else {}
     if refusal and refusal.where.startswith("poll-"):
         poll_id = int(refusal.where.removeprefix("poll-"))
@@ -171,7 +175,9 @@ async def _render(
         "votes": set(me["votes"]) if me else set(),
         "mine": {q["id"] for q in me["questions"]} if me else set(),
         "own": [q for q in reversed(me["questions"]) if q["status"] != "withdrawn"] if me else [],
-        "polls": sorted(polls["polls"], key=lambda p: (p["state"] != PollState.OPEN, -p["id"])),
+        "polls": sorted(polls["polls"], key=lambda p: (
+            p["state"] != PollState.OPEN, p["id"] in answered, -p["id"])),
+        "waiting_polls": sum(1 for p in polls["polls"] if _waiting(p, me, answered)),
         "answers": answers,
         "can_act": me is not None and is_open,
         "is_open": is_open,
@@ -179,6 +185,7 @@ async def _render(
         "csrf": tokens.form_token(visit.device),
         "op_id": tokens.new_token(12),
         "notice": notice,
+        "ask_next": ask_next or (refusal is not None and refusal.where == "ask"),
         "refusal": refusal,
         "kept": kept,
         "result_rows": result_rows,
@@ -199,6 +206,12 @@ def _can_answer(poll: dict, me: dict | None, is_open: bool) -> bool:
         and poll["state"] == PollState.OPEN
         and (poll["audience"] == Audience.EVERYONE or me["attendance"] == "in_room")
     )
+
+
+def _waiting(poll: dict, me: dict | None, answered: set[int]) -> bool:
+    """An open poll this person may answer and has not: what the switcher counts as "open"."""
+    excluded = me is not None and poll["audience"] == Audience.IN_ROOM and me["attendance"] != "in_room"
+    return poll["state"] == PollState.OPEN and poll["id"] not in answered and not excluded
 
 
 def result_rows(poll: dict) -> list[tuple[str, int, int, int]]:
@@ -366,7 +379,8 @@ FORMS = {
     "withdraw": Form(_question_where, _withdraw),
     "answer": Form(_poll_where, _answer),
 }
-ANCHORS = {"join": "ask-form", "ask": "ask-form", "vote": "questions", "withdraw": "questions"}
+#: Where a form's redirect lands; join and ask land on the top, where the notice and the Ask box are.
+ANCHORS = {"join": "", "ask": "", "vote": "questions", "withdraw": "questions"}
 
 
 def _form_route(name: str, form: Form) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -393,7 +407,8 @@ def _form_route(name: str, form: Form) -> Callable[[web.Request], Awaitable[web.
             refusal = Refusal(where, exc.message, _kept(fields), duplicate)
             return await _render(request, visit, status=STATUS_OF.get(exc.code, 400), refusal=refusal)
         anchor = ANCHORS.get(name, where)
-        raise web.HTTPSeeOther(f"/e/{visit.event['code']}?{urlencode({'done': done})}#{anchor}")
+        fragment = f"#{anchor}" if anchor else ""
+        raise web.HTTPSeeOther(f"/e/{visit.event['code']}?{urlencode({'done': done})}{fragment}")
 
     return post
 

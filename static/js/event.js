@@ -12,6 +12,7 @@
   let receipts = false;
   let sort = $("sort-recent").hasAttribute("aria-current") ? "recent" : "top";
   let online = false;
+  let connectedOnce = false; /* until the first connect, forms post as they do without scripts */
   const myVotes = new Set();
   const myQuestions = new Map();
 
@@ -38,6 +39,7 @@
     el.dataset.state = status;
     el.textContent = S[status];
     online = status === "online";
+    connectedOnce = connectedOnce || online;
     renderForms();
   }
 
@@ -79,12 +81,17 @@
     renderMine();
   });
   socket.on("update", (msg) => {
+    const before = new Map([...state.polls.values()].map((p) => [p.id, p.state]));
     const outcome = liveSync.apply(state, msg);
     if (outcome.result === "gap") {
       resync();
     } else if (outcome.result === "applied") {
       for (const q of outcome.added) {
         if (!myQuestions.has(q.id)) announce(fmt(S.newQuestion, { text: q.text }));
+      }
+      for (const poll of state.polls.values()) {
+        if (poll.state === before.get(poll.id) || poll.state === "draft") continue;
+        announce(fmt(poll.state === "open" ? S.pollOpened : S.pollClosedNow, { question: poll.question }));
       }
       render();
     }
@@ -198,8 +205,6 @@
 
   let editingProfile = false;
   function renderForms() {
-    $("ask-button").disabled = !online;
-    $("join-form").querySelector("button[type=submit]").disabled = !online;
     if (!state.event) return; /* until the first snapshot the server-rendered forms stand */
     const closed = state.event.state === "closed";
     const joined = me !== null && !editingProfile;
@@ -220,6 +225,7 @@
     $("empty").classList.toggle("hidden", questions.length > 0);
     const existing = new Map([...list.children].map((li) => [Number(li.dataset.id), li]));
     const canAct = online && me !== null && state.event && state.event.state === "open";
+    const focused = document.activeElement; /* moving a question blurs what is focused in it */
     questions.forEach((q, index) => {
       let li = existing.get(q.id);
       if (!li) {
@@ -263,12 +269,16 @@
       vote.querySelector(".count").textContent = q.votes;
       vote.setAttribute("aria-pressed", String(voted));
       vote.value = voted ? "down" : "up";
-      vote.disabled = !canAct || mine;
+      vote.disabled = mine; /* the "Your question" badge beside it says why */
       const votes = q.votes === 1 ? S.voteOne : fmt(S.voteMany, { count: q.votes });
       vote.querySelector(".label").textContent = fmt(mine ? S.ownVotes : voted ? S.removeVote : S.upvote, { text: q.text, votes });
       if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
     });
     for (const li of existing.values()) li.remove();
+    if (focused !== document.activeElement) {
+      if (focused.isConnected) focused.focus();
+      else if (document.activeElement === document.body) $("questions-title").focus(); /* its question went */
+    }
   }
 
   let answers = {};
@@ -283,16 +293,79 @@
       answers,
       joined: me !== null && online && !!state.event && state.event.state === "open",
       attendance: me && me.attendance,
+      member: me !== null,
+      eventOpen: !!state.event && state.event.state === "open",
+      answered(text) {
+        announce(text);
+        renderPollsTab();
+      },
     });
+    renderPollsTab();
+  }
+
+  /* Open polls this person may answer and has not: counted on the switcher, like the server does. */
+  function waitingPolls() {
+    return [...state.polls.values()].filter((p) => p.state === "open" && !answers[String(p.id)]
+      && !(me && p.audience === "in_room" && me.attendance !== "in_room")).length;
+  }
+
+  function renderPollsTab() {
+    const n = waitingPolls();
+    const text = n === 1 ? S.pollsWaitingOne : fmt(S.pollsWaitingMany, { count: n });
+    $("polls-waiting").textContent = text;
+    $("polls-waiting").classList.toggle("hidden", n === 0);
+    if (n) $("tab-polls").setAttribute("aria-label", fmt(S.pollsTabLabel, { waiting: text }));
+    else $("tab-polls").removeAttribute("aria-label");
+    $("no-polls").classList.toggle("hidden", state.polls.size > 0);
+  }
+
+  /* The switcher's links become an ARIA tablist: one view at a time, arrow keys between tabs. */
+  const tabs = [["tab-questions", "questions-view"], ["tab-polls", "polls-view"]];
+  function selectView(panelId, focus) {
+    for (const [tabId, viewId] of tabs) {
+      const chosen = viewId === panelId;
+      $(tabId).setAttribute("aria-selected", String(chosen));
+      $(tabId).tabIndex = chosen ? 0 : -1;
+      $(viewId).hidden = !chosen;
+      if (chosen && focus) $(tabId).focus();
+    }
+  }
+  $("views").setAttribute("role", "tablist");
+  for (const [tabId, viewId] of tabs) {
+    const tab = $(tabId);
+    tab.setAttribute("role", "tab");
+    tab.setAttribute("aria-controls", viewId);
+    $(viewId).setAttribute("role", "tabpanel");
+    $(viewId).setAttribute("aria-labelledby", tabId);
+    tab.addEventListener("click", (e) => {
+      e.preventDefault();
+      selectView(viewId, false);
+    });
+    tab.addEventListener("keydown", (e) => {
+      if (!["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) return;
+      e.preventDefault();
+      const others = tabs.filter(([id]) => id !== tabId);
+      const next = e.key === "Home" ? tabs[0] : e.key === "End" ? tabs[tabs.length - 1] : others[0];
+      selectView(next[1], true);
+    });
+  }
+  /* The view the person is already in, if they started before the script arrived; else the link's. */
+  const inPolls = $("polls-view").contains(document.activeElement) || location.hash.startsWith("#poll");
+  selectView(inPolls ? "polls-view" : "questions-view", false);
+
+  function questionError(id, text) {
+    const li = $("questions").querySelector(`li[data-id="${id}"]`);
+    if (li) li.querySelector(".error").textContent = text;
   }
 
   async function toggleVote(id) {
     const up = !myVotes.has(id);
     const reply = await send(up ? "upvote" : "unvote", { question_id: id, op_id: opId() });
     if (!reply.ok) {
-      announce(reply.error.message);
+      questionError(id, reply.error.message);
       return;
     }
+    questionError(id, "");
     if (reply.data.voted) myVotes.add(id);
     else myVotes.delete(id);
     render();
@@ -301,19 +374,15 @@
   async function withdraw(id) {
     if (!confirm(S.confirmWithdraw)) return;
     const reply = await send("withdraw", { question_id: id });
-    if (!reply.ok) announce(reply.error.message);
+    questionError(id, reply.ok ? "" : reply.error.message);
   }
 
   $("join-form").addEventListener("submit", async (e) => {
+    if (!connectedOnce) return;
     e.preventDefault();
-    const choice = $("join-form").querySelector("input[name=attendance]:checked");
     const error = $("join-error");
-    if (!choice) {
-      error.textContent = S.chooseWhere;
-      return;
-    }
     const name = $("join-name").value.trim();
-    const reply = await send("join", { attendance: choice.value, name: name || null });
+    const reply = await send("join", { attendance: e.submitter.value, name: name || null });
     if (!reply.ok) {
       error.textContent = reply.error.message;
       return;
@@ -328,8 +397,6 @@
   $("change-profile").addEventListener("click", (e) => {
     e.preventDefault();
     editingProfile = true;
-    const radio = $("join-form").querySelector(`input[value=${me.attendance}]`);
-    if (radio) radio.checked = true;
     $("join-name").value = me.name || "";
     renderForms();
     $("join-name").focus();
@@ -343,6 +410,7 @@
   updateCounter();
 
   $("ask-form").addEventListener("submit", async (e) => {
+    if (!connectedOnce) return;
     e.preventDefault();
     const error = $("ask-error");
     const text = askText.value.trim();
@@ -354,17 +422,18 @@
   });
 
   let duplicateOf = null;
+  let asking = false; /* a second tap while sending is ignored: disabling the button would drop focus */
   async function ask(text, allowDuplicate) {
+    if (asking) return;
     const error = $("ask-error");
-    const button = $("ask-button");
-    button.disabled = true;
+    asking = true;
     const reply = await send("ask", {
       text,
       anonymous: $("ask-anonymous").checked,
       op_id: opId(),
       allow_duplicate: allowDuplicate,
     });
-    button.disabled = !online;
+    asking = false;
     showDuplicate(null);
     if (!reply.ok) {
       if (reply.error.code === "conflict" && reply.error.details) {
@@ -380,6 +449,7 @@
     updateCounter();
     announce(reply.data.mine.status === "pending" ? S.sentForReview : S.sent);
     render();
+    askText.focus(); /* ready for the next question; the announcement says this one went */
   }
 
   function showDuplicate(question) {

@@ -16,13 +16,13 @@ window.livePolls = (() => {
     return node;
   }
 
-  function choiceList(poll, type, name, answer) {
+  function choiceList(poll, type, answer) {
     const fieldset = el("fieldset");
     fieldset.append(el("legend", { class: "sr-only" }, poll.question));
     const box = el("div", { class: "choices vertical" });
     poll.options.forEach((option, index) => {
       const label = el("label");
-      const input = el("input", { type, name, value: String(index) });
+      const input = el("input", { type, name: "value", value: String(index) });
       if (Array.isArray(answer) ? answer.includes(index) : answer === index) input.checked = true;
       label.append(input, " ", el("span", {}, option));
       box.append(label);
@@ -31,13 +31,13 @@ window.livePolls = (() => {
     return fieldset;
   }
 
-  function ratingList(poll, name, answer) {
+  function ratingList(poll, answer) {
     const fieldset = el("fieldset");
     fieldset.append(el("legend", { class: "sr-only" }, poll.question));
     const box = el("div", { class: "choices scale" });
     for (let v = poll.settings.scale_min; v <= poll.settings.scale_max; v++) {
       const label = el("label");
-      const input = el("input", { type: "radio", name, value: String(v) });
+      const input = el("input", { type: "radio", name: "value", value: String(v) });
       if (answer === v) input.checked = true;
       label.append(input, " ", el("span", {}, String(v)));
       box.append(label);
@@ -52,10 +52,34 @@ window.livePolls = (() => {
     for (const index of order) {
       const item = el("li", { "data-option": String(index) });
       item.append(el("span", { class: "option" }, poll.options[index]));
-      const up = el("button", { type: "button", class: "secondary small" }, S.moveUp);
-      const down = el("button", { type: "button", class: "secondary small" }, S.moveDown);
-      up.setAttribute("aria-label", fmt(S.moveUpLabel, { option: poll.options[index] }));
-      down.setAttribute("aria-label", fmt(S.moveDownLabel, { option: poll.options[index] }));
+      list.append(item);
+    }
+    return list;
+  }
+
+  /*
+   * A ranking the server rendered with a place menu per option becomes one moved with Up and
+   * Down buttons, in the order the person already gave it, with focus kept on the same option.
+   */
+  function rankable(list, poll) {
+    const items = [...list.children];
+    const places = items.map((li) => Number((li.querySelector("select") || {}).value));
+    if (places.every(Boolean) && new Set(places).size === items.length) {
+      items
+        .map((li, i) => [places[i], li])
+        .sort((a, b) => a[0] - b[0])
+        .forEach(([, li]) => list.append(li));
+    }
+    for (const item of list.children) {
+      const option = poll.options[Number(item.dataset.option)];
+      const select = item.querySelector("select");
+      const hadFocus = select && select === document.activeElement;
+      if (select) {
+        item.querySelector("label").replaceWith(el("span", { class: "option" }, option));
+        select.remove();
+      }
+      const up = el("button", { type: "button", class: "secondary small", "aria-label": fmt(S.moveUpLabel, { option }) }, S.moveUp);
+      const down = el("button", { type: "button", class: "secondary small", "aria-label": fmt(S.moveDownLabel, { option }) }, S.moveDown);
       up.addEventListener("click", () => {
         if (item.previousElementSibling) list.insertBefore(item, item.previousElementSibling);
         up.focus();
@@ -65,69 +89,82 @@ window.livePolls = (() => {
         down.focus();
       });
       item.append(up, down);
-      list.append(item);
+      if (hadFocus) up.focus();
     }
-    return list;
   }
 
+  /* The answer a poll's form holds now, in the shape the socket's `answer` carries. */
+  function read(form, poll) {
+    if (poll.kind === "single" || poll.kind === "rating") {
+      const c = form.querySelector("input[name=value]:checked");
+      return c ? Number(c.value) : null;
+    }
+    if (poll.kind === "multiple") return [...form.querySelectorAll("input[name=value]:checked")].map((c) => Number(c.value));
+    if (poll.kind === "ranking") return [...form.querySelectorAll(".ranking li")].map((li) => Number(li.dataset.option));
+    if (poll.kind === "word_cloud") {
+      return [...form.querySelectorAll("input[type=text]")].map((i) => i.value.trim()).filter(Boolean);
+    }
+    return form.querySelector("textarea").value.trim();
+  }
+
+  /* A poll's form as the server renders it, for a poll that opened after the page loaded. */
   function formFor(poll, answer) {
     const form = el("form", { class: "poll-form", novalidate: "" });
     const name = `poll-${poll.id}`;
-    let read;
     if (poll.kind === "single") {
-      form.append(choiceList(poll, "radio", name, answer));
-      read = () => {
-        const c = form.querySelector("input:checked");
-        return c ? Number(c.value) : null;
-      };
+      form.append(choiceList(poll, "radio", answer));
     } else if (poll.kind === "multiple") {
       form.append(el("p", { class: "muted" }, fmt(S.chooseUpTo, { max: poll.settings.max_choices })));
-      form.append(choiceList(poll, "checkbox", name, answer));
-      read = () => [...form.querySelectorAll("input:checked")].map((c) => Number(c.value));
+      form.append(choiceList(poll, "checkbox", answer));
     } else if (poll.kind === "rating") {
-      form.append(ratingList(poll, name, answer));
-      read = () => {
-        const c = form.querySelector("input:checked");
-        return c ? Number(c.value) : null;
-      };
+      form.append(ratingList(poll, answer));
     } else if (poll.kind === "ranking") {
       form.append(el("p", { class: "muted" }, S.rankHelp));
       form.append(rankingList(poll, answer));
-      read = () => [...form.querySelectorAll(".ranking li")].map((li) => Number(li.dataset.option));
     } else if (poll.kind === "word_cloud") {
-      const max = poll.settings.max_entries;
       const previous = Array.isArray(answer) ? answer : [];
-      for (let i = 0; i < max; i++) {
+      for (let i = 0; i < poll.settings.max_entries; i++) {
         const id = `${name}-${i}`;
         form.append(el("label", { for: id, class: "sr-only" }, fmt(S.wordLabel, { n: i + 1 })));
-        const input = el("input", { type: "text", id, maxlength: "40", autocomplete: "off" });
+        const input = el("input", { type: "text", id, name: "value", maxlength: "40", autocomplete: "off" });
         input.value = previous[i] || "";
         form.append(input);
       }
       form.append(el("p", { class: "muted" }, S.wordHelp));
-      read = () => [...form.querySelectorAll("input[type=text]")].map((i) => i.value.trim()).filter(Boolean);
     } else {
       const id = `${name}-text`;
       form.append(el("label", { for: id, class: "sr-only" }, poll.question));
-      const area = el("textarea", { id, maxlength: "280" });
+      const area = el("textarea", { id, name: "value", maxlength: "280" });
       area.value = typeof answer === "string" ? answer : "";
       form.append(area);
-      read = () => area.value.trim();
     }
-    const error = el("p", { class: "error", role: "alert" });
-    const status = el("p", { class: "muted poll-status", "aria-live": "polite" });
-    const submit = el("button", { type: "submit" }, answer === undefined ? S.submitAnswer : S.changeAnswer);
-    form.append(error, submit, status);
+    form.append(
+      el("p", { class: "error", id: `${name}-error`, role: "alert" }),
+      el("button", { type: "submit" }, answer === undefined ? S.submitAnswer : S.changeAnswer),
+    );
+    return enhance(form, poll);
+  }
+
+  /* Answers a poll's form over the socket; the controls stay as they are, the person's choice in them. */
+  function enhance(form, poll) {
+    const list = form.querySelector(".ranking");
+    if (list && poll.kind === "ranking") rankable(list, poll);
+    const error = form.querySelector(".error");
+    const submit = form.querySelector("button[type=submit]");
+    const status = el("p", { class: "muted poll-status" });
+    form.append(status);
+    let sending = false; /* a second tap while sending is ignored: disabling the button would drop focus */
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const value = read();
+      if (sending) return;
+      const value = read(form, poll);
       if (value === null || (Array.isArray(value) && value.length === 0) || value === "") {
         error.textContent = S.answerFirst;
         return;
       }
-      submit.disabled = true;
+      sending = true;
       const reply = await ctx.send("answer", { poll_id: poll.id, value, op_id: ctx.opId() });
-      submit.disabled = false;
+      sending = false;
       if (!reply.ok) {
         error.textContent = reply.error.message;
         return;
@@ -136,33 +173,66 @@ window.livePolls = (() => {
       ctx.answers[String(poll.id)] = { value: reply.data.value, counted: reply.data.counted };
       submit.textContent = S.changeAnswer;
       status.textContent = reply.data.counted ? S.answerSaved : S.answerHeld;
+      ctx.answered(status.textContent);
     });
     return form;
   }
 
+  /* What a card shows besides results: its state, and whether it has a form or a "join first" note. */
+  function keyOf(state, canAnswer, joinFirst) {
+    return `${state}:${canAnswer}:${joinFirst}`;
+  }
+
+  function rendered(node) {
+    return keyOf(node.dataset.state, Boolean(node.querySelector("form.poll-form")), Boolean(node.querySelector(".join-first")));
+  }
+
+  function build(poll, canAnswer, joinFirst) {
+    const node = el("article", { class: "poll", id: `poll-${poll.id}`, "data-state": poll.state, "aria-labelledby": `poll-${poll.id}-q` });
+    node.append(el("h3", { id: `poll-${poll.id}-q`, tabindex: "-1" }, poll.question));
+    node.append(el("p", { class: "muted" }, poll.state === "open" ? S.pollOpen : S.pollClosed));
+    if (poll.audience === "in_room") node.append(el("p", { class: "badge" }, S.inRoomOnly));
+    if (canAnswer) node.append(formFor(poll, (ctx.answers[String(poll.id)] || {}).value));
+    if (joinFirst) {
+      const note = el("p", { class: "muted join-first" });
+      note.append(el("a", { href: "#join-form" }, S.joinToAnswer));
+      node.append(note);
+    }
+    node.append(el("div", { class: "poll-results-slot" }));
+    return node;
+  }
+
   function render(state, context) {
     ctx = context;
-    const section = document.getElementById("polls");
-    const polls = [...state.polls.values()].sort((a, b) => (a.state === b.state ? b.id - a.id : a.state === "open" ? -1 : 1));
-    section.classList.toggle("hidden", polls.length === 0);
+    /* Open polls not yet answered first, as the server orders them: their controls lead the view. */
+    const rank = (p) => [p.state === "open" ? 0 : 1, ctx.answers[String(p.id)] ? 1 : 0, -p.id];
+    const polls = [...state.polls.values()].sort((a, b) => {
+      const [x, y] = [rank(a), rank(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    });
     const list = document.getElementById("poll-list");
-    if (cards.size === 0) list.replaceChildren(); /* the server-rendered polls give way to live ones */
+    const focused = document.activeElement; /* moving a card blurs what is focused in it */
     const seen = new Set();
     polls.forEach((poll, index) => {
       seen.add(poll.id);
       let card = cards.get(poll.id);
       const canAnswer = poll.state === "open" && ctx.joined && (poll.audience === "everyone" || ctx.attendance === "in_room");
-      const key = `${poll.state}:${canAnswer}`;
-      if (!card || card.key !== key) {
-        const node = el("article", { class: "poll", "aria-labelledby": `poll-${poll.id}-q` });
-        node.append(el("h3", { id: `poll-${poll.id}-q` }, poll.question));
-        node.append(el("p", { class: "muted" }, poll.state === "open" ? S.pollOpen : S.pollClosed));
-        if (poll.audience === "in_room") node.append(el("p", { class: "badge" }, S.inRoomOnly));
-        if (canAnswer) node.append(formFor(poll, (ctx.answers[String(poll.id)] || {}).value));
-        const results = el("div", { class: "poll-results-slot" });
-        node.append(results);
-        if (card) card.node.replaceWith(node);
-        card = { node, key, results, rendered: null };
+      const joinFirst = poll.state === "open" && !ctx.member && ctx.eventOpen;
+      const key = keyOf(poll.state, canAnswer, joinFirst);
+      const served = !card && document.getElementById(`poll-${poll.id}`);
+      if (served && rendered(served) === key) {
+        /* the server-rendered card is taken over in place: what the person chose or typed stays */
+        const form = served.querySelector("form.poll-form");
+        if (form) enhance(form, poll);
+        card = { node: served, key, results: served.querySelector(".poll-results-slot"), rendered: null };
+        cards.set(poll.id, card);
+      } else if (!card || card.key !== key) {
+        const node = build(poll, canAnswer, joinFirst);
+        const old = card ? card.node : served;
+        const hadFocus = old && old.contains(document.activeElement);
+        if (old) old.replaceWith(node);
+        if (hadFocus) node.querySelector("h3").focus();
+        card = { node, key, results: node.querySelector(".poll-results-slot"), rendered: null };
         cards.set(poll.id, card);
       }
       const encoded = JSON.stringify(poll.results);
@@ -180,6 +250,10 @@ window.livePolls = (() => {
         cards.delete(id);
       }
     }
+    for (const node of [...list.children]) {
+      if (![...cards.values()].some((card) => card.node === node)) node.remove();
+    }
+    if (focused !== document.activeElement && focused.isConnected) focused.focus();
   }
 
   return { render };
