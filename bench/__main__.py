@@ -18,7 +18,7 @@ from bench.runner import (ROOT, BaselineTarget, Generator, LiveTarget, NodeTarge
                           install_node_modules, machine, node_missing, node_versions, pinning,
                           raise_fd_limit)
 
-SCENARIOS = ("fanout", "votes", "join", "poll", "memory")
+SCENARIOS = ("fanout", "votes", "join", "poll", "memory", "longpoll")
 KINDS = ("live", "baseline", "node")
 REFERENCES = ("baseline", "node")  # what live's figures are reported as ratios to
 DEFAULT_OUT = ROOT / "bench" / "results.jsonl"
@@ -31,6 +31,8 @@ TARGETS = {
     ("votes", "converge_max_ms"): ("≤ 500 ms", "value", 500.0),
     ("join", "join_p99_ms"): ("≤ 2,000 ms", "value", 2000.0),
     ("memory", "idle_kb_per_client"): ("≤ 30 KB", "value", 30.0),
+    ("longpoll", "lp_last_p99_ms"): ("≤ 500 ms", "value", 500.0),
+    ("longpoll", "lp_cpu_us_per_delivery"): ("≤ Node", "node", 1.0),
 }
 SHOWN = {
     "fanout": ["clients", "connect_s", "delivery_p50_ms", "delivery_p99_ms", "last_p50_ms",
@@ -44,6 +46,10 @@ SHOWN = {
     "memory": ["clients", "idle_kb_per_client", "rss_mib", "left", "leave_stall_ms"],
     "poll": ["clients", "acked", "refused", "ack_p50_ms", "ack_p99_ms", "final_p50_ms",
              "final_max_ms", "reached_final", "tallies_exact", "watchers_exact", "gaps", "cpu_s"],
+    "longpoll": ["ws_clients", "lp_clients", "lp_failed", "lp_connect_s", "lp_idle_kb_per_client",
+                 "lp_deliveries", "lp_dropped", "lp_open_after", "lp_delivery_p50_ms",
+                 "lp_delivery_p99_ms", "lp_last_p50_ms", "lp_last_p99_ms", "lp_last_max_ms",
+                 "ws_last_p99_ms", "ws_cpu_us_per_delivery", "lp_cpu_us_per_delivery", "gaps"],
 }
 
 
@@ -60,7 +66,8 @@ async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | N
     target: Target = (LiveTarget(pins[0], env) if kind == "live"
                       else NodeTarget(pins[0]) if kind == "node" else BaselineTarget(pins[0]))
     size = {"fanout": n, "memory": n, "votes": opts.watchers + opts.voters,
-            "join": opts.joins, "poll": opts.poll_clients}[scenario]
+            "join": opts.joins, "poll": opts.poll_clients,
+            "longpoll": opts.polling_ws_clients}[scenario]
     gen = Generator(0, scenarios.workers_for(size, opts, scenario), pins[1], opts.deadline)
     try:
         target.start()
@@ -74,6 +81,8 @@ async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | N
             run = scenarios.votes(target, gen, opts)
         elif scenario == "poll":
             run = scenarios.poll(target, gen, opts)
+        elif scenario == "longpoll":
+            run = scenarios.longpoll(target, gen, opts)
         else:
             run = scenarios.join(target, gen, opts)
         return await asyncio.wait_for(run, opts.deadline)
@@ -126,9 +135,9 @@ def report(results: list[dict]) -> str:
             ratios = [ratio(lv, v) for v in values]
             goal, how, limit = TARGETS.get((scenario, metric), ("", None, None))
             met = ""
-            to_baseline = ratio(lv, by.get("baseline", {}).get(metric))
-            if how == "ratio" and to_baseline is not None:
-                met = "yes" if to_baseline <= limit else "no"
+            to_reference = ratio(lv, by.get("node" if how == "node" else "baseline", {}).get(metric))
+            if how in ("ratio", "node") and to_reference is not None:
+                met = "yes" if to_reference <= limit else "no"
             elif how == "value" and isinstance(lv, (int, float)):
                 if scenario != "fanout" or n == 10000:
                     met = "yes" if lv <= limit else "no"
@@ -161,6 +170,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--poll-clients", type=int, default=5000)
     p.add_argument("--poll-seconds", type=float, default=2.0,
                    help="the poll burst's answers are spread over this many seconds")
+    p.add_argument("--polling-clients", type=int, default=2000,
+                   help="longpoll: clients on HTTP long-polling only")
+    p.add_argument("--polling-ws-clients", type=int, default=3000,
+                   help="longpoll: websocket clients beside them in the same event")
     p.add_argument("--per-worker", type=int, default=2500, help="clients per generator process")
     p.add_argument("--no-deflate", action="store_true",
                    help="clients do not offer permessage-deflate (browsers do)")
@@ -197,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         questions=args.questions, joins=args.joins, join_seconds=args.join_seconds,
         join_questions=args.join_questions, memory_clients=args.memory_clients,
         poll_clients=args.poll_clients, poll_seconds=args.poll_seconds,
+        polling_clients=args.polling_clients, polling_ws_clients=args.polling_ws_clients,
         per_worker=args.per_worker, deflate=not args.no_deflate, deadline=args.deadline,
     )
     pins = ([], []) if args.no_pin else pinning()

@@ -75,6 +75,26 @@ def test_node_socket_io_answers_every_command_and_broadcast_of_the_baseline(tmp_
     assert re.search(r"^Node \d+\.\d+\.\d+, socket\.io 4\.8\.4 ", capsys.readouterr().out, re.M)
 
 
+def test_long_polling_clients_beside_websocket_ones_get_every_question_from_every_target(
+        tmp_path, capsys):
+    targets = "live,baseline" if node_missing() and not os.environ.get("CI") else "live,baseline,node"
+    out = tmp_path / "results.jsonl"
+    code = main(["longpoll", "--targets", targets, "--polling-clients", "4",
+                 "--polling-ws-clients", "5", "--asks", "4", "--interval-ms", "0", "--no-pin",
+                 "--deadline", "60", "--out", str(out)])
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert code == 0, [r["metrics"] for r in records]
+    assert [r["target"] for r in records] == targets.split(",")
+    for r in records:
+        m = r["metrics"]
+        assert m["lp_clients"] == 4 and m["lp_failed"] == 0 and m["ws_clients"] == 5, r["target"]
+        assert m["lp_deliveries"] == m["lp_expected"] == 16 and m["lp_dropped"] == 0, r["target"]
+        assert m["lp_incomplete_broadcasts"] == 0 and m["lp_open_after"] == 4, r["target"]
+        assert m["ws_deliveries"] == 20 and m["gaps"] == m["stale"] == 0, r["target"]
+        assert m["lp_last_max_ms"] >= m["lp_last_p50_ms"] > 0, r["target"]
+    assert "| longpoll | lp_cpu_us_per_delivery |" in capsys.readouterr().out
+
+
 def test_live_is_reported_as_a_ratio_to_the_baseline_and_to_node():
     def record(target: str, cpu: float) -> dict:
         return {"scenario": "fanout", "n": 500, "target": target,
