@@ -1,4 +1,4 @@
-"""`python -m bench [SCENARIO ...]`: run scenarios against `live serve` and the raw baseline.
+"""`python -m bench [SCENARIO ...]`: run scenarios against `live serve`, the raw baseline and Node.
 
 Prints a markdown table and appends one JSON line per scenario and target to --out.
 """
@@ -14,9 +14,13 @@ from pathlib import Path
 
 from bench import scenarios
 from bench.loadgen import generator_loop
-from bench.runner import ROOT, BaselineTarget, Generator, LiveTarget, machine, pinning, raise_fd_limit
+from bench.runner import (ROOT, BaselineTarget, Generator, LiveTarget, NodeTarget, Target,
+                          install_node_modules, machine, node_missing, node_versions, pinning,
+                          raise_fd_limit)
 
-SCENARIOS = ("fanout", "votes", "join", "poll", "memory")
+SCENARIOS = ("fanout", "votes", "join", "poll", "memory", "longpoll")
+KINDS = ("live", "baseline", "node")
+REFERENCES = ("baseline", "node")  # what live's figures are reported as ratios to
 DEFAULT_OUT = ROOT / "bench" / "results.jsonl"
 
 # (scenario, metric, target, comparison) for the report's verdict column
@@ -27,6 +31,8 @@ TARGETS = {
     ("votes", "converge_max_ms"): ("≤ 500 ms", "value", 500.0),
     ("join", "join_p99_ms"): ("≤ 2,000 ms", "value", 2000.0),
     ("memory", "idle_kb_per_client"): ("≤ 30 KB", "value", 30.0),
+    ("longpoll", "lp_last_p99_ms"): ("≤ 500 ms", "value", 500.0),
+    ("longpoll", "lp_cpu_us_per_delivery"): ("≤ Node", "node", 1.0),
 }
 SHOWN = {
     "fanout": ["clients", "connect_s", "delivery_p50_ms", "delivery_p99_ms", "last_p50_ms",
@@ -40,6 +46,10 @@ SHOWN = {
     "memory": ["clients", "idle_kb_per_client", "rss_mib", "left", "leave_stall_ms"],
     "poll": ["clients", "acked", "refused", "ack_p50_ms", "ack_p99_ms", "final_p50_ms",
              "final_max_ms", "reached_final", "tallies_exact", "watchers_exact", "gaps", "cpu_s"],
+    "longpoll": ["ws_clients", "lp_clients", "lp_failed", "lp_connect_s", "lp_idle_kb_per_client",
+                 "lp_deliveries", "lp_dropped", "lp_open_after", "lp_delivery_p50_ms",
+                 "lp_delivery_p99_ms", "lp_last_p50_ms", "lp_last_p99_ms", "lp_last_max_ms",
+                 "ws_last_p99_ms", "ws_cpu_us_per_delivery", "lp_cpu_us_per_delivery", "gaps"],
 }
 
 
@@ -53,9 +63,11 @@ def git_rev() -> str:
 
 async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | None,
                    pins: tuple[list[str], list[str]], env: dict[str, str]) -> dict:
-    target = LiveTarget(pins[0], env) if kind == "live" else BaselineTarget(pins[0])
+    target: Target = (LiveTarget(pins[0], env) if kind == "live"
+                      else NodeTarget(pins[0]) if kind == "node" else BaselineTarget(pins[0]))
     size = {"fanout": n, "memory": n, "votes": opts.watchers + opts.voters,
-            "join": opts.joins, "poll": opts.poll_clients}[scenario]
+            "join": opts.joins, "poll": opts.poll_clients,
+            "longpoll": opts.polling_ws_clients}[scenario]
     gen = Generator(0, scenarios.workers_for(size, opts, scenario), pins[1], opts.deadline)
     try:
         target.start()
@@ -69,6 +81,8 @@ async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | N
             run = scenarios.votes(target, gen, opts)
         elif scenario == "poll":
             run = scenarios.poll(target, gen, opts)
+        elif scenario == "longpoll":
+            run = scenarios.longpoll(target, gen, opts)
         else:
             run = scenarios.join(target, gen, opts)
         return await asyncio.wait_for(run, opts.deadline)
@@ -94,30 +108,43 @@ def fmt(value: object) -> str:
     return str(value)
 
 
+def ratio(value: object, reference: object) -> float | None:
+    numeric = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, reference)]
+    return value / reference if all(numeric) and reference else None
+
+
 def report(results: list[dict]) -> str:
-    lines = ["| scenario | metric | live | baseline | live / baseline | target | met |",
-             "|---|---|---:|---:|---:|---|---|"]
+    """A markdown table: live's figures beside each reference that ran, and live as a ratio to each."""
+    refs = [k for k in REFERENCES if any(r["target"] == k for r in results)]
+    lines = ["| scenario | metric | live | " + "".join(f"{k} | " for k in refs)
+             + "".join(f"live / {k} | " for k in refs) + "target | met |",
+             "|---|---|---:|" + "---:|" * (2 * len(refs)) + "---|---|"]
     cases: dict[tuple, dict[str, dict]] = {}
     for r in results:
         cases.setdefault((r["scenario"], r.get("n")), {})[r["target"]] = r["metrics"]
+    blank = " |" * (1 + 2 * len(refs) + 2)
     for (scenario, n), by in cases.items():
         label = f"{scenario} {n:,}" if n else scenario
-        live, base = by.get("live", {}), by.get("baseline", {})
-        for m in (live, base):
-            if "error" in m:
-                lines.append(f"| {label} | error | {m['error']} | | | | |")
+        live = by.get("live", {})
+        for kind in ("live", *refs):
+            if "error" in by.get(kind, {}):
+                lines.append(f"| {label} | {kind} error | {by[kind]['error']} |" + blank[2:])
         for metric in SHOWN[scenario]:
-            lv, bv = live.get(metric), base.get(metric)
-            ratio = (f"{lv / bv:.2f}×" if isinstance(lv, (int, float)) and not isinstance(lv, bool)
-                     and isinstance(bv, (int, float)) and bv else "–")
+            lv = live.get(metric)
+            values = [by.get(k, {}).get(metric) for k in refs]
+            ratios = [ratio(lv, v) for v in values]
             goal, how, limit = TARGETS.get((scenario, metric), ("", None, None))
             met = ""
-            if how == "ratio" and ratio != "–":
-                met = "yes" if lv / bv <= limit else "no"
+            to_reference = ratio(lv, by.get("node" if how == "node" else "baseline", {}).get(metric))
+            if how in ("ratio", "node") and to_reference is not None:
+                met = "yes" if to_reference <= limit else "no"
             elif how == "value" and isinstance(lv, (int, float)):
                 if scenario != "fanout" or n == 10000:
                     met = "yes" if lv <= limit else "no"
-            lines.append(f"| {label} | {metric} | {fmt(lv)} | {fmt(bv)} | {ratio} | {goal} | {met} |")
+            lines.append(f"| {label} | {metric} | {fmt(lv)} | "
+                         + "".join(f"{fmt(v)} | " for v in values)
+                         + "".join("– | " if q is None else f"{q:.2f}× | " for q in ratios)
+                         + f"{goal} | {met} |")
     return "\n".join(lines)
 
 
@@ -126,7 +153,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                    help=f"any of {', '.join(SCENARIOS)} (default: all)")
     p.add_argument("--clients", default="500,2000,10000", help="fan-out sizes, comma-separated")
-    p.add_argument("--targets", default="baseline,live", help="baseline, live or both")
+    p.add_argument("--targets", default="baseline,live,node",
+                   help="any of baseline, live, node, comma-separated (node is skipped where it is"
+                        " not installed)")
     p.add_argument("--asks", type=int, default=20)
     p.add_argument("--interval-ms", type=float, default=500)
     p.add_argument("--watchers", type=int, default=5000)
@@ -141,6 +170,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--poll-clients", type=int, default=5000)
     p.add_argument("--poll-seconds", type=float, default=2.0,
                    help="the poll burst's answers are spread over this many seconds")
+    p.add_argument("--polling-clients", type=int, default=2000,
+                   help="longpoll: clients on HTTP long-polling only")
+    p.add_argument("--polling-ws-clients", type=int, default=3000,
+                   help="longpoll: websocket clients beside them in the same event")
     p.add_argument("--per-worker", type=int, default=2500, help="clients per generator process")
     p.add_argument("--no-deflate", action="store_true",
                    help="clients do not offer permessage-deflate (browsers do)")
@@ -153,7 +186,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = set(args.scenarios) - {*SCENARIOS, "all"}
     if unknown:
         p.error(f"unknown scenario {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
+    args.kinds = [t.strip() for t in args.targets.split(",") if t.strip()]
+    unknown = set(args.kinds) - set(KINDS)
+    if unknown:
+        p.error(f"unknown target {', '.join(sorted(unknown))}; choose from {', '.join(KINDS)}")
     return args
+
+
+def available(kinds: list[str]) -> tuple[list[str], str | None]:
+    """The targets that can run here, and why Node cannot where it is missing."""
+    why = node_missing() if "node" in kinds else None
+    return [k for k in kinds if k != "node" or why is None], why
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         questions=args.questions, joins=args.joins, join_seconds=args.join_seconds,
         join_questions=args.join_questions, memory_clients=args.memory_clients,
         poll_clients=args.poll_clients, poll_seconds=args.poll_seconds,
+        polling_clients=args.polling_clients, polling_ws_clients=args.polling_ws_clients,
         per_worker=args.per_worker, deflate=not args.no_deflate, deadline=args.deadline,
     )
     pins = ([], []) if args.no_pin else pinning()
@@ -175,14 +219,19 @@ def main(argv: list[str] | None = None) -> int:
     info = {"machine": machine(), "git": git_rev(), "label": args.label,
             "pinned": bool(pins[0]), "deflate_offered": opts.deflate,
             "generator_loop": generator_loop()}
+    kinds, skipped = available(args.kinds)
+    if skipped:
+        print(f"# node target skipped: {skipped}", file=sys.stderr, flush=True)
+    if "node" in kinds:
+        install_node_modules()
+        info["node"] = node_versions()
     results = []
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for scenario in chosen:
         sizes = opts.clients if scenario == "fanout" else (
             [opts.memory_clients] if scenario == "memory" else [None])
         for n in sizes:
-            kinds = [t.strip() for t in args.targets.split(",") if t.strip()]
-            for kind in ["live"] if scenario == "poll" else kinds:
+            for kind in [k for k in kinds if k == "live"] if scenario == "poll" else kinds:
                 started = time.monotonic()
                 metrics = asyncio.run(run_case(kind, scenario, opts, n, pins, env))
                 record = {"at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -197,7 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     m = info["machine"]
     print(f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['mem_mib']} MiB, Python {m['python']};"
           f" commit {info['git']}; pinned: {info['pinned']};"
-          f" generator event loop: {info['generator_loop']}\n")
+          f" generator event loop: {info['generator_loop']}")
+    if "node" in info:
+        print(f"Node {info['node']['node']}, socket.io {info['node']['socket.io']} (default ws engine).")
+    if skipped:
+        print(f"Node socket.io target skipped: {skipped}.")
+    print()
     print(report(results))
     return 0 if all("error" not in r["metrics"] for r in results) else 1
 

@@ -11,7 +11,10 @@ import os
 import sys
 import time
 
-from bench.wsclient import Client, open_client
+import aiohttp
+
+from bench.pollclient import open_polling_client, polling_session
+from bench.wsclient import Peer, open_client
 
 try:
     import uvloop
@@ -36,17 +39,26 @@ def question_text(k: int, long: bool = False) -> str:
 class Worker:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.clients: list[Client] = []
+        self.clients: list[Peer] = []
         self.errors: list[str] = []
+        self.http: aiohttp.ClientSession | None = None
 
     def _error(self, exc: object) -> None:
         if len(self.errors) < ERRORS_KEPT:
             self.errors.append(repr(exc)[:300])
 
-    async def _one(self, code: str, deflate: bool, join: bool, snapshot: bool) -> float | None:
+    async def _open(self, code: str, deflate: bool, polling: bool) -> Peer:
+        if not polling:
+            return await open_client(self.host, self.port, code, deflate=deflate)
+        if self.http is None:
+            self.http = polling_session()
+        return await open_polling_client(self.http, self.host, self.port, code)
+
+    async def _one(self, code: str, deflate: bool, join: bool, snapshot: bool,
+                   polling: bool) -> float | None:
         start = time.monotonic()
         try:
-            client = await open_client(self.host, self.port, code, deflate=deflate)
+            client = await self._open(code, deflate, polling)
             self.clients.append(client)
             if join:
                 _, reply = await client.call("join", {"attendance": "remote", "name": None})
@@ -62,15 +74,17 @@ class Worker:
             return None
 
     async def connect(self, code: str, n: int, concurrency: int = 25, deflate: bool = True,
-                      join: bool = True, snapshot: bool = False, rate: float | None = None) -> dict:
-        """Open n clients: with a bounded number in flight, or (rate) arriving at a fixed rate."""
+                      join: bool = True, snapshot: bool = False, rate: float | None = None,
+                      polling: bool = False) -> dict:
+        """Open n clients (on long-polling only, if `polling`): with a bounded number in flight,
+        or (rate) arriving at a fixed rate."""
         times: list[float | None] = []
         if rate:
             start = time.monotonic()
 
             async def arrive(i: int) -> None:
                 await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-                times.append(await self._one(code, deflate, join, snapshot))
+                times.append(await self._one(code, deflate, join, snapshot, polling))
 
             await asyncio.gather(*(arrive(i) for i in range(n)))
         else:
@@ -78,7 +92,7 @@ class Worker:
 
             async def bounded() -> None:
                 async with gate:
-                    times.append(await self._one(code, deflate, join, snapshot))
+                    times.append(await self._one(code, deflate, join, snapshot, polling))
 
             await asyncio.gather(*(bounded() for _ in range(n)))
         ok = [t for t in times if t is not None]
@@ -94,14 +108,16 @@ class Worker:
             c.gaps = c.stale = 0
         return {"clients": len(self.clients)}
 
-    async def ask(self, count: int, interval: float, askers: int = 1, long: bool = False) -> dict:
-        """The first `askers` clients take turns to ask `count` distinct questions, one every
-        `interval` s (turns keep each under the per-participant flood limit); waits for the acks."""
+    async def ask(self, count: int, interval: float, askers: int = 1, long: bool = False,
+                  first: int = 0) -> dict:
+        """The first `askers` clients take turns to ask `count` distinct questions (numbered from
+        `first`), one every `interval` s (turns keep each under the per-participant flood limit);
+        waits for the acks."""
         sent: list[tuple[int, float]] = []
         waits = []
         start = time.monotonic()
-        for k in range(count):
-            await asyncio.sleep(max(0.0, start + k * interval - time.monotonic()))
+        for k in range(first, first + count):
+            await asyncio.sleep(max(0.0, start + (k - first) * interval - time.monotonic()))
             fut = asyncio.get_running_loop().create_future()
             asker = self.clients[k % min(askers, len(self.clients))]
             t0 = asker.emit("ask", {"text": question_text(k, long), "allow_duplicate": True}, fut)
@@ -195,7 +211,7 @@ class Worker:
         last_sent = 0.0
         start = time.monotonic()
 
-        async def one(i: int, client: Client) -> None:
+        async def one(i: int, client: Peer) -> None:
             nonlocal refused, last_sent
             await asyncio.sleep(max(0.0, start + seconds * i / len(self.clients) - time.monotonic()))
             option = (first + i) % options

@@ -173,6 +173,44 @@ class BaselineTarget(Target):
         self._spawn([sys.executable, "-m", "bench.baseline_server", "--port", str(self.port)], {})
 
 
+NODE_DIR = ROOT / "bench" / "node"
+NPM_CI_SECONDS = 300
+
+
+def node_missing() -> str | None:
+    """Why the Node reference target cannot run here, or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed (apt-get install nodejs npm)"
+    if not (NODE_DIR / "node_modules" / "socket.io").is_dir() and shutil.which("npm") is None:
+        return "npm is not installed (apt-get install npm) to install bench/node's socket.io"
+    return None
+
+
+def install_node_modules() -> None:
+    """Install the pinned socket.io from bench/node's lock file when it is not there yet."""
+    if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
+                       stdout=subprocess.DEVNULL, timeout=NPM_CI_SECONDS)
+
+
+def node_versions() -> dict[str, str]:
+    """Node's and the installed socket.io's versions, recorded with every result."""
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    package = json.loads((NODE_DIR / "node_modules" / "socket.io" / "package.json").read_text())
+    return {"node": node.stdout.strip().lstrip("v"), "socket.io": package["version"]}
+
+
+class NodeTarget(Target):
+    """Node's own socket.io (bench/node/server.js): the reference implementation of the protocol."""
+
+    name = "node"
+    code = "NODE"
+
+    def start(self) -> None:
+        install_node_modules()
+        self._spawn(["node", str(NODE_DIR / "server.js"), "--port", str(self.port)], {})
+
+
 # ---- generator -------------------------------------------------------------------------------
 @dataclass
 class Generator:

@@ -31,13 +31,23 @@ class Options:
     poll_clients: int = 5000
     poll_seconds: float = 2.0
     poll_options: int = 4
+    polling_clients: int = 2000
+    polling_ws_clients: int = 3000
     per_worker: int = 2500
     deflate: bool = True
     deadline: float = 240.0
 
 
+def polling_workers(opts: Options) -> int:
+    """Generator workers of their own for the long-polling scenario's long-polling clients."""
+    return max(1, math.ceil(opts.polling_clients / opts.per_worker))
+
+
 def workers_for(n: int, opts: Options, scenario: str = "") -> int:
-    """Generator workers for n clients; the vote storm's voters get one of their own."""
+    """Generator workers for n clients; the vote storm's voters get one of their own, and so do
+    the long-polling clients (n counts the websocket ones)."""
+    if scenario == "longpoll":
+        return max(1, math.ceil(n / opts.per_worker)) + polling_workers(opts)
     watching = max(1, math.ceil((n - opts.voters if scenario == "votes" else n) / opts.per_worker))
     return watching + (1 if scenario == "votes" else 0)
 
@@ -273,4 +283,93 @@ async def poll(target: Target, gen: Generator, opts: Options) -> dict:
         "gaps": sum(r["gaps"] for r in reached), "stale": sum(r["stale"] for r in reached),
         "cpu_s": round(cpu1 - cpu0, 2),
         "errors": [e for r in answered for e in r["errors"]][:3],
+    }
+
+
+async def _ask_and_collect(gen: Generator, target: Target, opts: Options, first: int,
+                           expected: int) -> tuple[dict, list[dict], float]:
+    """Ask `opts.asks` questions (numbered from `first`), one every interval, until every
+    client holds them all or a minute after the last; the asks, each worker's marks, and the
+    server's CPU seconds meanwhile."""
+    await gen.all("reset")
+    cpu0 = cpu_seconds(target.pid)
+    asking = asyncio.create_task(gen.one(0, "ask", count=opts.asks, interval=opts.interval,
+                                         askers=ASKERS, first=first))
+    deadline = time.monotonic() + opts.asks * opts.interval + 60
+    while time.monotonic() < deadline:
+        received = sum(p["marks"] for p in await gen.all("progress"))
+        if received >= expected and asking.done():
+            break
+        await asyncio.sleep(0.05)
+    cpu = cpu_seconds(target.pid) - cpu0
+    return await asking, await gen.all("marks"), cpu
+
+
+def _arrivals(asked: dict, marks: list[dict], clients: int) -> tuple[list[float], list[float]]:
+    """Every delivery's latency, and per question the latency to the last of `clients`
+    (infinite where one never got it)."""
+    deliveries: list[float] = []
+    last: list[float] = []
+    for k, t0 in asked["sent"]:
+        lat = [t - t0 for m in marks for t in m["marks"].get(str(k), [])]
+        deliveries += lat
+        last.append(max(lat) if lat and len(lat) >= clients else float("inf"))
+    return deliveries, last
+
+
+async def longpoll(target: Target, gen: Generator, opts: Options) -> dict:
+    """Websocket clients and, beside them in the same event, clients on HTTP long-polling only
+    (as behind a proxy that blocks WebSockets); a question every `interval` s, twice: first to
+    the websocket clients alone, then with the long-polling ones connected. Delivery to the last
+    long-polling client, none dropped, and the server's CPU per long-polling delivery: the second
+    round's CPU less what its websocket deliveries cost in the first, per long-polling delivery."""
+    lp = polling_workers(opts)
+    ws = gen.workers - lp
+    conn = await _connect(gen, target, opts.polling_ws_clients, opts, among=ws)
+    if conn["connected"] != opts.polling_ws_clients:
+        raise RuntimeError(f"websocket clients failed to connect: {conn['errors']}")
+    ws_expected = conn["connected"] * opts.asks
+    _, ws_marks, ws_cpu = await _ask_and_collect(gen, target, opts, 0, ws_expected)
+    ws_alone = sum(len(t) for m in ws_marks for t in m["marks"].values())
+    rss0 = rss_bytes(target.pid)
+    start = time.monotonic()
+    polled = await asyncio.gather(*(
+        gen.one(ws + i, "connect", code=target.code, n=gen.share(opts.polling_clients, i, lp),
+                concurrency=max(5, 100 // lp), polling=True)
+        for i in range(lp)))
+    connect_s = time.monotonic() - start
+    lp_clients = sum(r["connected"] for r in polled)
+    await asyncio.sleep(1.0)
+    rss1 = rss_bytes(target.pid)
+    for i in range(lp):
+        gen.prioritise(ws + i)
+    asked, marks, cpu = await _ask_and_collect(
+        gen, target, opts, opts.asks, ws_expected + lp_clients * opts.asks)
+    open_after = [r["open"] for r in await gen.all("progress")]
+    lp_deliveries, lp_last = _arrivals(asked, marks[ws:], lp_clients)
+    ws_deliveries, ws_last = _arrivals(asked, marks[:ws], conn["connected"])
+    finite = [v for v in lp_last if v != float("inf")]
+    ws_cost = ws_cpu / max(1, ws_alone)
+    return {
+        "ws_clients": conn["connected"], "lp_clients": lp_clients,
+        "lp_failed": sum(r["failed"] for r in polled),
+        "errors": [e for r in polled for e in r["errors"]][:3],
+        "lp_connect_s": round(connect_s, 2),
+        "lp_idle_kb_per_client": round((rss1 - rss0) / 1000 / max(1, lp_clients), 1),
+        "asks": opts.asks, "interval_ms": opts.interval * MS,
+        "lp_deliveries": len(lp_deliveries), "lp_expected": lp_clients * opts.asks,
+        "lp_dropped": lp_clients * opts.asks - len(lp_deliveries),
+        "lp_open_after": sum(open_after[ws:]),
+        "lp_incomplete_broadcasts": len(lp_last) - len(finite) + (opts.asks - len(lp_last)),
+        "lp_delivery_p50_ms": ms(pct(lp_deliveries, 50)),
+        "lp_delivery_p99_ms": ms(pct(lp_deliveries, 99)),
+        "lp_last_p50_ms": ms(pct(finite, 50)), "lp_last_p99_ms": ms(pct(finite, 99)),
+        "lp_last_max_ms": ms(max(finite) if finite else None),
+        "ws_deliveries": len(ws_deliveries),
+        "ws_last_p99_ms": ms(pct([v for v in ws_last if v != float("inf")], 99)),
+        "ws_cpu_us_per_delivery": round(ws_cost * 1e6, 2),
+        "cpu_us_per_delivery": round(cpu * 1e6 / max(1, len(lp_deliveries) + len(ws_deliveries)), 2),
+        "lp_cpu_us_per_delivery": round(
+            (cpu - ws_cost * len(ws_deliveries)) * 1e6 / max(1, len(lp_deliveries)), 2),
+        "gaps": sum(m["gaps"] for m in marks), "stale": sum(m["stale"] for m in marks),
     }

@@ -1,5 +1,7 @@
 """A deliberately light Socket.IO v5 / Engine.IO v4 client over a raw WebSocket (asyncio.Protocol).
 
+`Peer` is its Socket.IO side, shared with the long-polling client in bench/pollclient.py.
+
 Thousands of these run in one process: no task per client, no JSON parse of broadcasts unless asked,
 so the generator costs a few microseconds per received frame and is not what gets measured.
 """
@@ -32,28 +34,20 @@ def _frame(text: bytes, opcode: int = 0x1) -> bytes:
     return head + ZERO_MASK + text
 
 
-class Client(asyncio.Protocol):
-    """One participant socket: handshake, connect, acks, and a cheap record of each broadcast."""
+class Peer:
+    """The Engine.IO v4 / Socket.IO v5 side of one participant, whatever carries its packets:
+    connect, acks, and a cheap record of each broadcast."""
 
     __slots__ = (
-        "host", "port", "path", "auth", "deflate", "transport", "buf", "upgraded", "inflater",
-        "ready", "acks", "next_ack", "last_seq", "last_seq_at", "gaps", "stale", "marks",
+        "auth", "ready", "acks", "next_ack", "last_seq", "last_seq_at", "gaps", "stale", "marks",
         "record_marks", "full", "polls", "state", "closed", "on_close", "error",
     )
 
-    def __init__(self, host: str, port: int, code: str, *, deflate: bool = True,
-                 token: str | None = None) -> None:
-        self.host, self.port = host, port
-        self.path = "/socket.io/?EIO=4&transport=websocket"
+    def __init__(self, code: str, token: str | None = None) -> None:
         auth = {"event": code}
         if token:
             auth["token"] = token
         self.auth = json.dumps(auth, separators=(",", ":")).encode()
-        self.deflate = deflate
-        self.transport: asyncio.Transport | None = None
-        self.buf = b""
-        self.upgraded = False
-        self.inflater = None
         self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
         self.acks: dict[int, tuple[float, asyncio.Future | Callable | None]] = {}
         self.next_ack = 0
@@ -70,18 +64,22 @@ class Client(asyncio.Protocol):
         self.on_close = None
         self.error: object = None
 
-    # ---- transport -------------------------------------------------------------------------
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-        key = base64.b64encode(os.urandom(16)).decode()
-        ext = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if self.deflate else ""
-        transport.write(
-            (f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{ext}\r\n").encode()
-        )
+    def send_text(self, text: bytes) -> None:
+        """Send one Engine.IO packet the way this client's transport carries it."""
+        raise NotImplementedError
 
-    def connection_lost(self, exc) -> None:
+    def close(self) -> None:
+        """Leave without a word, as a closed laptop does."""
+        raise NotImplementedError
+
+    def _fail(self, why: str) -> None:
+        self.error = why
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(why))
+        self.close()
+
+    def _lost(self, exc: object) -> None:
+        """The connection is gone: whoever waits for it to connect or for an ack hears so."""
         self.closed = True
         if not self.ready.done():
             self.ready.set_exception(ConnectionError(f"closed before connect: {exc}"))
@@ -89,68 +87,6 @@ class Client(asyncio.Protocol):
             if isinstance(waiter, asyncio.Future) and not waiter.done():
                 waiter.set_exception(ConnectionError("closed"))
         self.acks.clear()
-
-    def data_received(self, data: bytes) -> None:
-        now = time.monotonic()
-        buf = self.buf + data if self.buf else data
-        if not self.upgraded:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                self.buf = buf
-                return
-            head = buf[:end].decode("latin-1")
-            if " 101 " not in head.split("\r\n", 1)[0]:
-                self._fail(f"upgrade refused: {head.splitlines()[0]}")
-                return
-            if "permessage-deflate" in head.lower():
-                self.inflater = zlib.decompressobj(-15)
-            self.upgraded = True
-            buf = buf[end + 4:]
-        pos, n = 0, len(buf)
-        while n - pos >= 2:
-            b0, b1 = buf[pos], buf[pos + 1]
-            length = b1 & 0x7F
-            hdr = 2
-            if length == 126:
-                if n - pos < 4:
-                    break
-                length = struct.unpack_from("!H", buf, pos + 2)[0]
-                hdr = 4
-            elif length == 127:
-                if n - pos < 10:
-                    break
-                length = struct.unpack_from("!Q", buf, pos + 2)[0]
-                hdr = 10
-            if n - pos < hdr + length:
-                break
-            payload = buf[pos + hdr:pos + hdr + length]
-            pos += hdr + length
-            if b0 & 0x40 and self.inflater is not None:
-                payload = self.inflater.decompress(payload + DEFLATE_TAIL)
-            opcode = b0 & 0x0F
-            if opcode == 1:
-                self._on_text(payload, now)
-            elif opcode == 9:
-                self.transport.write(_frame(payload, 0xA))
-            elif opcode == 8:
-                self.transport.close()
-                return
-        self.buf = buf[pos:] if pos < n else b""
-
-    def _fail(self, why: str) -> None:
-        self.error = why
-        if not self.ready.done():
-            self.ready.set_exception(ConnectionError(why))
-        if self.transport is not None:
-            self.transport.close()
-
-    def send_text(self, text: bytes) -> None:
-        if not self.closed:
-            self.transport.write(_frame(text))
-
-    def close(self) -> None:
-        if self.transport is not None and not self.closed:
-            self.transport.close()
 
     # ---- Engine.IO / Socket.IO -------------------------------------------------------------
     def _on_text(self, p: bytes, now: float) -> None:
@@ -220,6 +156,91 @@ class Client(asyncio.Protocol):
         latency, raw = await asyncio.wait_for(fut, timeout)
         return latency, json.loads(raw)[0]
 
+
+class Client(Peer, asyncio.Protocol):
+    """One participant socket over a hand-rolled WebSocket."""
+
+    __slots__ = ("host", "port", "path", "deflate", "transport", "buf", "upgraded", "inflater")
+
+    def __init__(self, host: str, port: int, code: str, *, deflate: bool = True,
+                 token: str | None = None) -> None:
+        super().__init__(code, token)
+        self.host, self.port = host, port
+        self.path = "/socket.io/?EIO=4&transport=websocket"
+        self.deflate = deflate
+        self.transport: asyncio.Transport | None = None
+        self.buf = b""
+        self.upgraded = False
+        self.inflater = None
+
+    # ---- transport -------------------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        key = base64.b64encode(os.urandom(16)).decode()
+        ext = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if self.deflate else ""
+        transport.write(
+            (f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{ext}\r\n").encode()
+        )
+
+    def connection_lost(self, exc) -> None:
+        self._lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        buf = self.buf + data if self.buf else data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                self.buf = buf
+                return
+            head = buf[:end].decode("latin-1")
+            if " 101 " not in head.split("\r\n", 1)[0]:
+                self._fail(f"upgrade refused: {head.splitlines()[0]}")
+                return
+            if "permessage-deflate" in head.lower():
+                self.inflater = zlib.decompressobj(-15)
+            self.upgraded = True
+            buf = buf[end + 4:]
+        pos, n = 0, len(buf)
+        while n - pos >= 2:
+            b0, b1 = buf[pos], buf[pos + 1]
+            length = b1 & 0x7F
+            hdr = 2
+            if length == 126:
+                if n - pos < 4:
+                    break
+                length = struct.unpack_from("!H", buf, pos + 2)[0]
+                hdr = 4
+            elif length == 127:
+                if n - pos < 10:
+                    break
+                length = struct.unpack_from("!Q", buf, pos + 2)[0]
+                hdr = 10
+            if n - pos < hdr + length:
+                break
+            payload = buf[pos + hdr:pos + hdr + length]
+            pos += hdr + length
+            if b0 & 0x40 and self.inflater is not None:
+                payload = self.inflater.decompress(payload + DEFLATE_TAIL)
+            opcode = b0 & 0x0F
+            if opcode == 1:
+                self._on_text(payload, now)
+            elif opcode == 9:
+                self.transport.write(_frame(payload, 0xA))
+            elif opcode == 8:
+                self.transport.close()
+                return
+        self.buf = buf[pos:] if pos < n else b""
+
+    def send_text(self, text: bytes) -> None:
+        if not self.closed:
+            self.transport.write(_frame(text))
+
+    def close(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.close()
 
 async def open_client(host: str, port: int, code: str, *, deflate: bool = True,
                       timeout: float = 30.0) -> Client:
