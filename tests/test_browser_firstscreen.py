@@ -1,6 +1,7 @@
 """The participant page's first screen on a phone: who, where and what to do, without scrolling."""
 
 import asyncio
+import re
 
 import pytest
 from playwright.async_api import expect
@@ -171,7 +172,7 @@ async def test_the_script_takes_over_the_poll_controls_in_place_keeping_choices_
         await held.wait()
         await route.continue_()
 
-    await page.route("**/static/js/event.js", hold)
+    await page.route(re.compile(r"/static/js/event\.js(\?|$)"), hold)  # versioned or not
     await page.goto(f"{server.url}/e/{code}?sort=top", wait_until="commit")
     single = page.locator("article.poll").filter(has_text="Which day suits you?")
     ranking = page.locator("article.poll").filter(has_text="Rank the priorities")
