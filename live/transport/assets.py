@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import brotli
+import rcssmin
+import rjsmin
 from aiohttp import hdrs, web
 
 #: The strongest levels: each file is compressed once, so their cost does not matter.
@@ -146,9 +148,16 @@ async def _compressed(asset: Asset, coding: str) -> bytes | None:
     return await asyncio.to_thread(asset.compress, coding)
 
 
+#: Served without their comments and indentation (files named .min. are minified already).
+MINIFIERS = {"text/javascript": rjsmin.jsmin, "text/css": rcssmin.cssmin}
+
+
 def _read(path: Path, stamp: tuple[int, int]) -> Asset:
     body = path.read_bytes()
     content_type = mimetypes.guess_type(path.name)[0] or FALLBACK_TYPE
+    minify = MINIFIERS.get(content_type)
+    if minify is not None and ".min." not in path.name:
+        body = minify(body)
     textual = content_type.startswith("text/") or content_type == "image/svg+xml"
     return Asset(
         body=body,
