@@ -3,7 +3,7 @@
 import aiohttp
 import pytest
 
-from support import Client, joined
+from support import Client
 
 
 async def test_organiser_creates_lists_updates_and_closes_events(server):

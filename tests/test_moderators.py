@@ -9,7 +9,7 @@ import pytest
 import socketio
 
 from live.domain import tokens
-from moderators import Moderator, moderator, sign_in
+from moderators import moderator, sign_in
 from support import Client, Replica, joined
 from test_sync_property import NODE, run_sync_js
 

@@ -1,6 +1,5 @@
 """Series, carrying unanswered questions into the next event, and the balance of voices."""
 
-import json
 
 from moderators import moderator
 from support import joined

@@ -128,12 +128,6 @@ class EventService(Service):
     async def all(self) -> list[dict]:
         return await self.db.read(event_store.list_events)
 
-    async def get(self, code: str) -> dict:
-        code = codes.normalise_code(code)
-        event = await self.db.read(lambda conn: event_store.get_event_by_code(conn, code))
-        if event is None:
-            raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
-        return event
 
     async def update(self, code: str, fields: dict) -> dict:
         """Change an event's details or filter settings; participants see it at once."""

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from live.domain import codes, dispositions, errors, review, tokens
+from live.domain import dispositions, errors, review, tokens
 from live.domain.changes import News, to_moderators
 from live.domain.dispositions import Disposition
 from live.domain.errors import LiveError
@@ -45,16 +45,10 @@ class ModerationService(Service):
         super().__init__(db, publish)
         self._flagged_votes = Recent()
 
-    async def _event(self, code: str) -> dict:
-        code = codes.normalise_code(code)
-        event = await self.db.read(lambda conn: event_store.get_event_by_code(conn, code))
-        if event is None:
-            raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
-        return event
 
     async def login(self, code: str, secret: str, pseudonym: str) -> tuple[dict, str]:
         """Exchange the event's moderator secret for a new session token (stored hashed)."""
-        event = await self._event(code)
+        event = await self.event(code)
         stored = await self.db.read(
             lambda conn: event_store.moderator_secret_hash(conn, event["id"])
         )
@@ -83,7 +77,7 @@ class ModerationService(Service):
 
     async def authenticate(self, code: str, token: str | None) -> Moderator:
         """Resolve a session token presented by a connecting socket; revoked ones are refused."""
-        event = await self._event(code)
+        event = await self.event(code)
         if not token:
             raise LiveError(errors.FORBIDDEN, "Sign in as a moderator first.")
         session = await self.db.read(
@@ -97,7 +91,7 @@ class ModerationService(Service):
 
     async def screen(self, code: str, token: str) -> dict:
         """The event a big-screen token opens, read-only."""
-        event = await self._event(code)
+        event = await self.event(code)
         stored = await self.db.read(lambda conn: event_store.screen_token_hash(conn, event["id"]))
         if not tokens.matches(token, stored):
             raise LiveError(errors.FORBIDDEN, "This screen token is not right for the event.")
@@ -111,12 +105,12 @@ class ModerationService(Service):
         return await self.db.read(lambda conn: moderation_store.revoked_among(conn, session_ids))
 
     async def sessions(self, code: str) -> list[dict]:
-        event = await self._event(code)
+        event = await self.event(code)
         return await self.db.read(lambda conn: moderation_store.sessions_of(conn, event["id"]))
 
     async def revoke(self, code: str, session_id: int) -> dict:
         """End a moderator session: its sockets are closed and its actions refused from now on."""
-        event = await self._event(code)
+        event = await self.event(code)
 
         async def work(conn: InThread) -> Outcome:
             if not await moderation_store.revoke_session(conn, event["id"], session_id):
@@ -371,7 +365,7 @@ class ModerationService(Service):
 
     async def record(self, code: str) -> dict:
         """The public account of an event's moderation; withheld text only where it is harmless."""
-        event = await self._event(code)
+        event = await self.event(code)
 
         async def work(conn: InThread) -> dict:
             counts = await moderation_store.status_counts(conn, event["id"])

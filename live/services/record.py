@@ -3,7 +3,7 @@
 import time
 from collections.abc import Callable
 
-from live.domain import codes, errors
+from live.domain import errors
 from live.domain.changes import News, to_moderators
 from live.domain.dispositions import Disposition, Outcome, settle
 from live.domain.errors import LiveError
@@ -30,12 +30,6 @@ class RecordService(Service):
         super().__init__(db, publish)
         self.mail = mail
 
-    async def event(self, code: str) -> dict:
-        code = codes.normalise_code(code)
-        event = await self.db.read(lambda conn: event_store.get_event_by_code(conn, code))
-        if event is None:
-            raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
-        return event
 
     async def dispose(
         self,

@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from live.domain import codes, errors, tokens
+from live.domain import errors, tokens
 from live.domain.changes import News, to_moderators
 from live.domain.errors import LiveError
 from live.domain.model import Attendance, Channel
@@ -55,16 +55,10 @@ class StewardService(Service):
         super().__init__(db, publish)
         self.settings = settings
 
-    async def _event(self, code: str) -> dict:
-        code = codes.normalise_code(code)
-        event = await self.db.read(lambda conn: event_store.get_event_by_code(conn, code))
-        if event is None:
-            raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
-        return event
 
     async def login(self, code: str, secret: str, pseudonym: str) -> tuple[dict, str]:
         """Exchange the event's steward secret for a new session token (stored hashed)."""
-        event = await self._event(code)
+        event = await self.event(code)
         stored = await self.db.read(lambda conn: event_store.steward_secret_hash(conn, event["id"]))
         if stored is None or not await asyncio.to_thread(tokens.slow_matches, secret, stored):
             raise LiveError(errors.FORBIDDEN, "This steward secret is not right for the event.")
@@ -82,7 +76,7 @@ class StewardService(Service):
 
     async def authenticate(self, code: str, token: str | None) -> Steward:
         """Resolve the session cookie of a steward's request; revoked ones are refused."""
-        event = await self._event(code)
+        event = await self.event(code)
         if not token:
             raise LiveError(errors.FORBIDDEN, "Sign in as a steward first.")
         session = await self.db.read(
@@ -101,7 +95,7 @@ class StewardService(Service):
 
     async def rotate_secret(self, code: str) -> str:
         """Set a new steward secret, shown once; the old one and every steward session end."""
-        event = await self._event(code)
+        event = await self.event(code)
         secret = tokens.new_token(12)
         stored = await asyncio.to_thread(tokens.slow_digest, secret)
 

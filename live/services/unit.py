@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 
-from live.domain import errors
+from live.domain import codes, errors
 from live.domain.changes import News
 from live.domain.errors import LiveError
 from live.domain.model import EventState
@@ -21,6 +21,14 @@ class Service:
     def __init__(self, db: Database, publish: Publish) -> None:
         self.db = db
         self.publish = publish
+
+    async def event(self, code: str) -> dict:
+        """The event with this join code (in any case), or not_found."""
+        code = codes.normalise_code(code)
+        event = await self.db.read(lambda conn: event_store.get_event_by_code(conn, code))
+        if event is None:
+            raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
+        return event
 
     async def _write(self, work: Work) -> dict:
         return await self.db.write(work, then=self._published)

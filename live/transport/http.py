@@ -223,7 +223,7 @@ async def list_events(request: web.Request) -> web.Response:
 
 @api
 async def get_event(request: web.Request) -> web.Response:
-    event = await request.app[EVENTS].get(request.match_info["code"])
+    event = await request.app[EVENTS].event(request.match_info["code"])
     return reply(public_event(event))
 
 
@@ -281,7 +281,7 @@ def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamRespons
 
     async def serve(request: web.Request) -> web.StreamResponse:
         try:
-            await request.app[EVENTS].get(request.match_info["code"])
+            await request.app[EVENTS].event(request.match_info["code"])
         except LiveError:
             response = request.app[ASSETS].page("404.html")
             response.set_status(404)
@@ -295,7 +295,7 @@ def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamRespons
 async def create_poll(request: web.Request) -> web.Response:
     await _require_organiser(request)
     payload = schemas.PollCreate.model_validate(await _json_body(request))
-    event = await request.app[EVENTS].get(request.match_info["code"])
+    event = await request.app[EVENTS].event(request.match_info["code"])
     poll = await request.app[POLLS].create(
         event["id"],
         schemas.poll_spec(payload),
@@ -308,7 +308,7 @@ async def create_poll(request: web.Request) -> web.Response:
 @api
 async def list_polls(request: web.Request) -> web.Response:
     await _require_organiser(request)
-    event = await request.app[EVENTS].get(request.match_info["code"])
+    event = await request.app[EVENTS].event(request.match_info["code"])
     return reply(await request.app[POLLS].for_staff(event["id"]))
 
 
@@ -316,7 +316,7 @@ def _poll_state(state: PollState):
     @api
     async def handler(request: web.Request) -> web.Response:
         await _require_organiser(request)
-        event = await request.app[EVENTS].get(request.match_info["code"])
+        event = await request.app[EVENTS].event(request.match_info["code"])
         try:
             poll_id = int(request.match_info["poll_id"])
         except ValueError as exc:

@@ -89,7 +89,7 @@ async def record(request: web.Request) -> web.Response:
 async def qr_code(request: web.Request) -> web.StreamResponse:
     """The participant link as an SVG QR code, for the big screen and printed posters."""
     try:
-        event = await request.app[EVENTS].get(request.match_info["code"])
+        event = await request.app[EVENTS].event(request.match_info["code"])
     except LiveError as exc:
         raise web.HTTPNotFound() from exc
     url = links(request.app[SETTINGS], event["code"])["participant"]

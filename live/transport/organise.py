@@ -226,7 +226,7 @@ async def _events_page(
 async def _event_page(
     request: web.Request, organiser: Organiser, status: int = 200, **context: object
 ) -> web.Response:
-    event = await request.app[EVENTS].get(request.match_info["code"])
+    event = await request.app[EVENTS].event(request.match_info["code"])
     polls = await request.app[POLLS].for_staff(event["id"])
     notice = {"saved": "Saved.", "poll": "Poll prepared: open it when the room is ready.",
               "closed": "The event is closed: it can be read but not changed.",
@@ -376,7 +376,7 @@ async def create_poll(
         if problems:
             raise LiveError(errors.INVALID, "Some fields need a whole number.")
         payload = schemas.PollCreate.model_validate(data)
-        event = await request.app[EVENTS].get(code)
+        event = await request.app[EVENTS].event(code)
         poll = await request.app[POLLS].create(
             event["id"],
             schemas.poll_spec(payload),
@@ -401,7 +401,7 @@ def _poll_state(state: PollState):
     @event_route
     async def handler(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
         code = request.match_info["code"]
-        event = await request.app[EVENTS].get(code)
+        event = await request.app[EVENTS].event(code)
         poll_id = int(request.match_info["poll_id"])
         await request.app[POLLS].set_state(event["id"], poll_id, state)
         moved = "opened" if state is PollState.OPEN else "closed"
@@ -502,7 +502,7 @@ async def rotate_screen_token(
 @event_route
 async def poster(request: web.Request, organiser: Organiser) -> web.StreamResponse:
     """An A4 sheet for the doors and tables: scan the code, or type the short address."""
-    event = await request.app[EVENTS].get(request.match_info["code"])
+    event = await request.app[EVENTS].event(request.match_info["code"])
     base = request.app[SETTINGS].base_url()
     return render(request, "poster.html", {
         "organiser": organiser, "event": event,
@@ -534,7 +534,7 @@ async def _after_page(
     notice = "Outcome saved." if request.query.get("done") == "disposed" else None
     return render(request, "after.html", {
         "organiser": organiser,
-        "event": await request.app[EVENTS].get(request.match_info["code"]),
+        "event": await request.app[EVENTS].event(request.match_info["code"]),
         "waiting": [q for q in questions if q["disposition"] == "open"],
         "settled": [q for q in questions if q["disposition"] != "open"],
         "outcomes": OUTCOMES,

@@ -81,7 +81,7 @@ async def find_event(request: web.Request) -> web.StreamResponse:
     """The landing page's code form, without scripts: to the event, or to a page that says why."""
     code = codes.normalise_code(request.query.get("code", "")[:32])
     try:
-        event = await request.app[EVENTS].get(code)
+        event = await request.app[EVENTS].event(code)
     except LiveError:
         return _not_found(request, code)
     raise web.HTTPSeeOther(f"/e/{event['code']}")
