@@ -1,12 +1,52 @@
 """The participant page offline: what a person does is kept, shown as waiting, and sent once."""
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from playwright.async_api import expect
 
 from support import Client, joined
-from test_browser_qa import open_participant
+from test_browser_qa import PHONE, open_participant
 from test_polls import KINDS, create_poll, set_poll, staff_polls
 
 WAITING = "Waiting to send"
+#: Longer than the page's 10 s wait for an ack, far shorter than engine.io's 45 s ping timeout.
+STALL_NOTICED = 20_000
+
+
+class StallingLine:
+    """A loopback TCP relay standing for the network, which can stop carrying bytes without closing."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self.tasks: set[asyncio.Task] = set()
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while chunk := await reader.read(65536):
+                await self.flowing.wait()
+                writer.write(chunk)
+                await writer.drain()
+        writer.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        for task in (self._pump(reader, up_writer), self._pump(up_reader, writer)):
+            self.tasks.add(asyncio.create_task(task))
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        try:
+            yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        finally:
+            server.close()
+            for task in self.tasks:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 async def questions(server, code: str) -> list[dict]:
@@ -78,3 +118,32 @@ async def test_a_question_asked_offline_survives_closing_the_page(server, event,
     await again.reload()
     await expect(again.locator("#connection")).to_have_text("Connected")
     assert [q["text"] for q in await questions(server, code)] == ["Can we hear from the youth panel?"]
+
+
+async def test_a_stalled_connection_shows_reconnecting_and_its_vote_lands_once(server, event, browser):
+    code = event["code"]
+    other = await joined(server, code)
+    await other.ask("Is the budget final?")
+    await other.close()
+    line = StallingLine(int(server.url.rsplit(":", 1)[1]))
+    async with line.serving() as url:
+        context = await browser.new_context(**PHONE)
+        page = await context.new_page()
+        await page.goto(f"{url}/e/{code}")
+        connection = page.locator("#connection")
+        await expect(connection).to_have_text("Connected")
+        await page.get_by_role("button", name="I'm watching online").click()
+        await expect(page.get_by_label("Ask a question")).to_be_visible()
+
+        line.flowing.clear()
+        item = page.locator("#questions li").filter(has_text="Is the budget final?")
+        await item.locator(".vote").click()
+        await expect(item).to_contain_text(WAITING, timeout=STALL_NOTICED)
+        await expect(connection).to_have_text("Reconnecting…")
+
+        line.flowing.set()
+        await expect(connection).to_have_text("Connected", timeout=STALL_NOTICED)
+        await expect(item.locator(".vote")).to_have_attribute("aria-pressed", "true")
+        await expect(page.get_by_text(WAITING)).to_have_count(0)
+        await expect(page.get_by_text("You are offline")).to_have_count(0)
+    assert [q["votes"] for q in await questions(server, code)] == [1]
