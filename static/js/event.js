@@ -93,7 +93,9 @@
     for (const note of document.querySelectorAll(".waiting")) note.textContent = "";
     for (const item of outbox) {
       const note = item.waiting && noteFor(item);
-      if (note) note.textContent = S.waiting;
+      if (!note) continue;
+      const text = item.name === "ask" ? fmt(S.waitingAsk, { text: item.payload.text }) : S.waiting;
+      note.textContent = note.textContent ? `${note.textContent} ${text}` : text;
     }
   }
 
