@@ -29,7 +29,73 @@
     try {
       return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(name, payload);
     } catch {
+      socket.io.engine.close(); /* no answer in time: a stalled connection, so reconnect */
       return { ok: false, error: { code: "offline", message: S.offline } };
+    }
+  }
+
+  /* What the person does while disconnected is kept, in order, and sent once each by its op_id. */
+  const OUTBOX_KEY = `live-outbox-${code}`;
+  const outbox = [];
+  let flushing = false;
+
+  function submit(name, payload) {
+    return new Promise((resolve) => {
+      outbox.push({ name, payload, resolve, waiting: !online });
+      if (!online) announce(S.waiting);
+      flush();
+    });
+  }
+
+  function save() {
+    const asks = outbox.filter((i) => i.name === "ask").map(({ name, payload }) => ({ name, payload }));
+    try {
+      if (asks.length) localStorage.setItem(OUTBOX_KEY, JSON.stringify(asks));
+      else localStorage.removeItem(OUTBOX_KEY);
+    } catch {} /* storage off or full: the question is still kept while the page is open */
+  }
+
+  async function flush() {
+    save();
+    showWaiting();
+    if (flushing || !online) return;
+    flushing = true;
+    while (online && outbox.length) {
+      const item = outbox[0];
+      const reply = await send(item.name, item.payload);
+      if (!reply.ok && reply.error.code === "offline") {
+        item.waiting = true;
+        break;
+      }
+      outbox.shift();
+      save();
+      item.resolve(reply);
+    }
+    flushing = false;
+    showWaiting();
+  }
+
+  /* The note sits after the error line of the control the waiting item came from. */
+  function noteFor(item) {
+    const p = item.payload;
+    const error = item.name === "ask" ? $("ask-error")
+      : document.querySelector(p.poll_id ? `#poll-${p.poll_id} .error` : `#questions li[data-id="${p.question_id}"] .error`);
+    if (!error) return null;
+    if (!error.nextElementSibling || !error.nextElementSibling.classList.contains("waiting")) {
+      const note = document.createElement("p");
+      note.className = "muted waiting";
+      error.after(note);
+    }
+    return error.nextElementSibling;
+  }
+
+  function showWaiting() {
+    for (const note of document.querySelectorAll(".waiting")) note.textContent = "";
+    for (const item of outbox) {
+      const note = item.waiting && noteFor(item);
+      if (!note) continue;
+      const text = item.name === "ask" ? fmt(S.waitingAsk, { text: item.payload.text }) : S.waiting;
+      note.textContent = note.textContent ? `${note.textContent} ${text}` : text;
     }
   }
 
@@ -40,6 +106,9 @@
     el.textContent = S[status];
     online = status === "online";
     connectedOnce = connectedOnce || online;
+    if (online) {
+      for (const error of document.querySelectorAll(".error")) if (error.textContent === S.offline) error.textContent = "";
+    }
     renderForms();
   }
 
@@ -69,6 +138,7 @@
   socket.on("connect", () => {
     setConnection("online");
     resync();
+    flush();
   });
   socket.on("disconnect", () => setConnection("reconnecting"));
   socket.on("resync", () => resync());
@@ -288,10 +358,10 @@
     renderQuestions();
     renderMine();
     livePolls.render(state, {
-      send,
+      submit,
       opId,
       answers,
-      joined: me !== null && online && !!state.event && state.event.state === "open",
+      joined: me !== null && !!state.event && state.event.state === "open",
       attendance: me && me.attendance,
       member: me !== null,
       eventOpen: !!state.event && state.event.state === "open",
@@ -301,6 +371,7 @@
       },
     });
     renderPollsTab();
+    showWaiting();
   }
 
   /* Open polls this person may answer and has not: counted on the switcher, like the server does. */
@@ -358,9 +429,13 @@
     if (li) li.querySelector(".error").textContent = text;
   }
 
+  const voting = new Set(); /* a second tap while its vote waits is ignored */
   async function toggleVote(id) {
+    if (voting.has(id)) return;
+    voting.add(id);
     const up = !myVotes.has(id);
-    const reply = await send(up ? "upvote" : "unvote", { question_id: id, op_id: opId() });
+    const reply = await submit(up ? "upvote" : "unvote", { question_id: id, op_id: opId() });
+    voting.delete(id);
     if (!reply.ok) {
       questionError(id, reply.error.message);
       return;
@@ -425,17 +500,25 @@
   let asking = false; /* a second tap while sending is ignored: disabling the button would drop focus */
   async function ask(text, allowDuplicate) {
     if (asking) return;
-    const error = $("ask-error");
+    const reply = submit("ask", { text, anonymous: $("ask-anonymous").checked, op_id: opId(), allow_duplicate: allowDuplicate });
+    if (!online) { /* kept in the outbox: the box is free for the next question */
+      askText.value = "";
+      updateCounter();
+      asked(await reply, text, false);
+      return;
+    }
     asking = true;
-    const reply = await send("ask", {
-      text,
-      anonymous: $("ask-anonymous").checked,
-      op_id: opId(),
-      allow_duplicate: allowDuplicate,
-    });
+    const ack = await reply;
     asking = false;
+    asked(ack, text, true);
+  }
+
+  function asked(reply, text, focus) {
+    const error = $("ask-error");
     showDuplicate(null);
     if (!reply.ok) {
+      if (!askText.value) askText.value = text; /* a refused question goes back in the box */
+      updateCounter();
       if (reply.error.code === "conflict" && reply.error.details) {
         showDuplicate(reply.error.details.duplicate_of);
         return;
@@ -445,11 +528,11 @@
     }
     error.textContent = "";
     myQuestions.set(reply.data.mine.id, reply.data.mine);
-    askText.value = "";
+    if (askText.value.trim() === text) askText.value = "";
     updateCounter();
     announce(reply.data.mine.status === "pending" ? S.sentForReview : S.sent);
     render();
-    askText.focus(); /* ready for the next question; the announcement says this one went */
+    if (focus) askText.focus(); /* ready for the next question; the announcement says this one went */
   }
 
   function showDuplicate(question) {
@@ -483,4 +566,10 @@
       renderQuestions();
     });
   }
+
+  try {
+    for (const item of JSON.parse(localStorage.getItem(OUTBOX_KEY)) || []) {
+      submit(item.name, item.payload).then((reply) => asked(reply, item.payload.text, false));
+    }
+  } catch {} /* nothing kept, or storage off */
 })();

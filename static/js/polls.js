@@ -163,7 +163,7 @@ window.livePolls = (() => {
         return;
       }
       sending = true;
-      const reply = await ctx.send("answer", { poll_id: poll.id, value, op_id: ctx.opId() });
+      const reply = await ctx.submit("answer", { poll_id: poll.id, value, op_id: ctx.opId() });
       sending = false;
       if (!reply.ok) {
         error.textContent = reply.error.message;

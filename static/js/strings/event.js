@@ -37,6 +37,8 @@ window.liveStrings = {
   voteMany: "{count} votes",
   newQuestion: "New question: {text}",
   offline: "You are offline. Wait until the connection is back, then try again.",
+  waiting: "Waiting to send: it goes as soon as the connection is back.",
+  waitingAsk: "Waiting to send: “{text}”. It goes as soon as the connection is back.",
   emptyQuestion: "Type your question first.",
   sent: "Your question has been sent.",
   sentForReview: "Your question has been sent. A moderator will review it before it appears.",
