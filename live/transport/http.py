@@ -113,6 +113,17 @@ def content_security_policy(stream: Embed | None) -> str:
     return "; ".join((*CSP_DIRECTIVES, f"{STREAM_DIRECTIVE[stream.kind]} {stream.origin}"))
 
 
+def set_private_cookie(
+    response: web.StreamResponse, request: web.Request, name: str, value: str, *,
+    samesite: str = "Strict", max_age: int | None = None,
+) -> None:
+    """A cookie scripts cannot read, sent over https only when the server is reached by https."""
+    response.set_cookie(
+        name, value, path="/", max_age=max_age, httponly=True, samesite=samesite,
+        secure=request.app[SETTINGS].base_url().startswith("https://"),
+    )
+
+
 def reply(data: object, status: int = 200) -> web.Response:
     return web.json_response(messages.ok(data), status=status)
 

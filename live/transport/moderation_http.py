@@ -14,7 +14,7 @@ from live.services.moderation import ModerationService
 from live.transport import moderation_schemas as schemas
 from live.transport.proxy import client_address
 from live.transport.http import EVENTS, SETTINGS, SIGNINS, _require_organiser, api, event_page
-from live.transport.http import links, reply, retry_after
+from live.transport.http import links, reply, retry_after, set_private_cookie
 from live.transport.moderate import session_cookie
 
 MODERATION: web.AppKey[ModerationService] = web.AppKey("moderation", ModerationService)
@@ -54,14 +54,7 @@ async def moderator_login(request: web.Request) -> web.StreamResponse:
         query = {"failed": exc.code, **(exc.details or {})}
         raise web.HTTPSeeOther(f"{page}?{urlencode(query)}", headers=retry_after(exc.details))
     response = web.HTTPSeeOther(page)
-    response.set_cookie(
-        session_cookie(event["code"]),
-        token,
-        path="/",
-        httponly=True,
-        samesite="Strict",
-        secure=request.app[SETTINGS].base_url().startswith("https://"),
-    )
+    set_private_cookie(response, request, session_cookie(event["code"]), token)
     raise response
 
 

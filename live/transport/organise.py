@@ -21,6 +21,7 @@ from live.domain.text import clean
 from live.services.organisers import Organiser
 from live.transport import record_schemas, schemas
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS, STATUS_OF, links, retry_after
+from live.transport.http import set_private_cookie
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.organiser_session import COOKIE, ORGANISERS, signed_in
 from live.transport.proxy import client_address
@@ -437,10 +438,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
             STATUS_OF.get(exc.code, 400), retry_after(exc.details),
         )
     response = web.HTTPSeeOther(CONSOLE)
-    response.set_cookie(
-        COOKIE, token, path="/", httponly=True, samesite="Strict",
-        secure=request.app[SETTINGS].base_url().startswith("https://"),
-    )
+    set_private_cookie(response, request, COOKIE, token)
     raise response
 
 

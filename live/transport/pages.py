@@ -25,8 +25,8 @@ from live.domain.polls import Audience, PollState
 from live.domain.stream import embed
 from live.services.qa import Identity, QAService
 from live.transport import messages, schemas
-from live.transport.http import ASSETS, EVENTS, POLLS, QA, SETTINGS, STATUS_OF
-from live.transport.http import content_security_policy
+from live.transport.http import ASSETS, EVENTS, POLLS, QA, STATUS_OF
+from live.transport.http import content_security_policy, set_private_cookie
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
 from live.transport.socket import device_cookie
@@ -116,15 +116,8 @@ async def _visit(request: web.Request) -> Visit | None:
 
 def _with_cookie(response: web.StreamResponse, request: web.Request, visit: Visit) -> None:
     if visit.fresh:
-        response.set_cookie(
-            device_cookie(visit.event["code"]),
-            visit.device,
-            path="/",
-            max_age=DEVICE_COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=request.app[SETTINGS].base_url().startswith("https://"),
-        )
+        set_private_cookie(response, request, device_cookie(visit.event["code"]), visit.device,
+                           samesite="Lax", max_age=DEVICE_COOKIE_MAX_AGE)
 
 
 async def participant_page(request: web.Request) -> web.StreamResponse:

@@ -13,8 +13,8 @@ from live.domain.model import Attendance, Channel
 from live.services.steward import Entry, Steward, StewardService
 from live.transport import messages
 from live.transport import moderation_schemas as schemas
-from live.transport.http import MAX_BODY, SETTINGS, SIGNINS, _require_organiser, api, event_page
-from live.transport.http import refuse, reply, retry_after
+from live.transport.http import MAX_BODY, SIGNINS, _require_organiser, api, event_page
+from live.transport.http import refuse, reply, retry_after, set_private_cookie
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
 
@@ -74,14 +74,7 @@ async def steward_login(request: web.Request) -> web.StreamResponse:
         query = {"failed": exc.code, **(exc.details or {})}
         raise web.HTTPSeeOther(_page(code, **query), headers=retry_after(exc.details))
     response = web.HTTPSeeOther(_page(event["code"]))
-    response.set_cookie(
-        steward_cookie(event["code"]),
-        token,
-        path="/",
-        httponly=True,
-        samesite="Strict",
-        secure=request.app[SETTINGS].base_url().startswith("https://"),
-    )
+    set_private_cookie(response, request, steward_cookie(event["code"]), token)
     raise response
 
 
