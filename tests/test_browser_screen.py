@@ -131,7 +131,7 @@ async def test_the_screen_announces_what_changes_for_the_room_not_every_count(se
     await set_poll(server, code, poll["id"], "open")
     await expect(announce).to_have_text("Poll open: Was today useful?")
     await voter.ok("answer", {"poll_id": poll["id"], "value": 0})
-    await expect(page.locator("#poll .responses")).to_contain_text("1 answers")
+    await expect(page.locator("#poll .responses")).to_contain_text("1 answer:")
     await expect(announce).to_have_text("Poll open: Was today useful?")
     await set_poll(server, code, poll["id"], "close")
     await expect(announce).to_have_text("Poll closed: Was today useful? Final results: Yes 1, No 0.")

@@ -68,6 +68,8 @@ ASSETS: web.AppKey[StaticFiles] = web.AppKey("assets", StaticFiles)
 ORGANISER_TARGET = "organiser"
 #: "off" (one process), "ok" or "down": whether this worker hears the others through Redis.
 REDIS_STATUS: web.AppKey[Callable[[], str]] = web.AppKey("redis_status")
+#: The "no event has this code" page, in the visitor's language (set by the pages module).
+NOT_FOUND: web.AppKey[Callable[[web.Request, str], web.Response]] = web.AppKey("not_found")
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -100,7 +102,8 @@ async def compress(
         and response.content_type.startswith(COMPRESSIBLE)
         and (response.content_length or 0) >= MIN_COMPRESSED_SIZE
     ):
-        response.headers.add(hdrs.VARY, hdrs.ACCEPT_ENCODING)
+        vary = response.headers.get(hdrs.VARY)
+        response.headers[hdrs.VARY] = f"{vary}, {hdrs.ACCEPT_ENCODING}" if vary else hdrs.ACCEPT_ENCODING
         if "gzip" in accepted_codings(request):
             response.enable_compression(web.ContentCoding.gzip)
     return response
@@ -276,13 +279,6 @@ async def health(request: web.Request) -> web.Response:
     return reply({"database": "ok", "redis": request.app[REDIS_STATUS]()})
 
 
-def page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def serve(request: web.Request) -> web.StreamResponse:
-        return request.app[ASSETS].page(name)
-
-    return serve
-
-
 async def favicon(request: web.Request) -> web.StreamResponse:
     return await request.app[ASSETS].response(request, "favicon.svg")
 
@@ -294,9 +290,7 @@ def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamRespons
         try:
             await request.app[EVENTS].event(request.match_info["code"])
         except LiveError:
-            response = request.app[ASSETS].page("404.html")
-            response.set_status(404)
-            return response
+            return request.app[NOT_FOUND](request, request.match_info["code"])
         return request.app[ASSETS].page(name)
 
     return serve
@@ -339,7 +333,6 @@ def _poll_state(state: PollState):
 
 def add_routes(app: web.Application) -> None:
     app[ASSETS] = StaticFiles(STATIC_DIR)
-    app.router.add_get("/", page("index.html"))
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/events", list_events)

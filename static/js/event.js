@@ -3,7 +3,6 @@
   const S = window.liveStrings;
   const $ = (id) => document.getElementById(id);
   const fmt = liveI18n.format;
-  liveI18n.apply(S);
 
   const code = $("event-code").textContent;
   const ACK_TIMEOUT_MS = 10000;
@@ -234,7 +233,7 @@
     }
     const reply = await send("receipt_set", { email });
     if (!reply.ok) {
-      error.textContent = reply.error.message;
+      error.textContent = liveI18n.refusal(reply.error);
       return;
     }
     error.textContent = "";
@@ -247,7 +246,7 @@
   $("receipt-delete").addEventListener("click", async () => {
     const reply = await send("receipt_delete", {});
     if (!reply.ok) {
-      $("receipt-error").textContent = reply.error.message;
+      $("receipt-error").textContent = liveI18n.refusal(reply.error);
       return;
     }
     $("receipt-error").textContent = "";
@@ -327,7 +326,7 @@
       topic.textContent = q.topic || "";
       topic.classList.toggle("hidden", !q.topic);
       if (q.also_asked_by.length) {
-        li.querySelector(".author").textContent += ` (${fmt(S.alsoAskedBy, { count: q.also_asked_by.length })})`;
+        li.querySelector(".author").textContent += ` (${liveI18n.plural(S.alsoAskedBy, q.also_asked_by.length)})`;
       }
       li.classList.toggle("is-answered", q.status === "answered");
       const mineBadge = li.querySelector(".mine");
@@ -340,7 +339,7 @@
       vote.setAttribute("aria-pressed", String(voted));
       vote.value = voted ? "down" : "up";
       vote.disabled = mine; /* the "Your question" badge beside it says why */
-      const votes = q.votes === 1 ? S.voteOne : fmt(S.voteMany, { count: q.votes });
+      const votes = liveI18n.plural(S.votes, q.votes);
       vote.querySelector(".label").textContent = fmt(mine ? S.ownVotes : voted ? S.removeVote : S.upvote, { text: q.text, votes });
       if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
     });
@@ -382,7 +381,7 @@
 
   function renderPollsTab() {
     const n = waitingPolls();
-    const text = n === 1 ? S.pollsWaitingOne : fmt(S.pollsWaitingMany, { count: n });
+    const text = liveI18n.plural(S.pollsWaiting, n);
     $("polls-waiting").textContent = text;
     $("polls-waiting").classList.toggle("hidden", n === 0);
     if (n) $("tab-polls").setAttribute("aria-label", fmt(S.pollsTabLabel, { waiting: text }));
@@ -437,7 +436,7 @@
     const reply = await submit(up ? "upvote" : "unvote", { question_id: id, op_id: opId() });
     voting.delete(id);
     if (!reply.ok) {
-      questionError(id, reply.error.message);
+      questionError(id, liveI18n.refusal(reply.error));
       return;
     }
     questionError(id, "");
@@ -449,7 +448,7 @@
   async function withdraw(id) {
     if (!confirm(S.confirmWithdraw)) return;
     const reply = await send("withdraw", { question_id: id });
-    questionError(id, reply.ok ? "" : reply.error.message);
+    questionError(id, reply.ok ? "" : liveI18n.refusal(reply.error));
   }
 
   $("join-form").addEventListener("submit", async (e) => {
@@ -459,7 +458,7 @@
     const name = $("join-name").value.trim();
     const reply = await send("join", { attendance: e.submitter.value, name: name || null });
     if (!reply.ok) {
-      error.textContent = reply.error.message;
+      error.textContent = liveI18n.refusal(reply.error);
       return;
     }
     error.textContent = "";
@@ -523,7 +522,7 @@
         showDuplicate(reply.error.details.duplicate_of);
         return;
       }
-      error.textContent = reply.error.message;
+      error.textContent = liveI18n.refusal(reply.error);
       return;
     }
     error.textContent = "";

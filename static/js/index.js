@@ -1,7 +1,6 @@
 "use strict";
 (() => {
   const S = window.liveStrings;
-  liveI18n.apply(S);
   const form = document.getElementById("join");
   const input = document.getElementById("code");
   const error = document.getElementById("code-error");

@@ -76,8 +76,8 @@ window.livePollResults = (() => {
   function render(poll, S) {
     const r = poll.results;
     const box = el("div", { class: "poll-results" });
-    box.append(el("p", { class: "muted responses" }, fmt(S.responses, {
-      all: r.responses.all, in_room: r.responses.in_room, remote: r.responses.remote,
+    box.append(el("p", { class: "muted responses" }, liveI18n.plural(S.responses, r.responses.all, {
+      in_room: r.responses.in_room, remote: r.responses.remote,
     })));
     if (poll.kind === "open_text") {
       const list = el("ul", { class: "answers" });

@@ -166,7 +166,7 @@ window.livePolls = (() => {
       const reply = await ctx.submit("answer", { poll_id: poll.id, value, op_id: ctx.opId() });
       sending = false;
       if (!reply.ok) {
-        error.textContent = reply.error.message;
+        error.textContent = liveI18n.refusal(reply.error);
         return;
       }
       error.textContent = "";

@@ -2,7 +2,6 @@
 (() => {
   const S = window.liveStrings;
   const fmt = liveI18n.format;
-  liveI18n.apply(S);
   const $ = (id) => document.getElementById(id);
   const code = decodeURIComponent(location.pathname.split("/")[2] || "").toUpperCase();
   const url = `/api/events/${encodeURIComponent(code)}/record`;
@@ -50,7 +49,7 @@
       const reason = S.reasons[q.reason] || q.reason;
       const decided = q.decided_at === null ? null : q.decided_at - q.asked_at;
       tr.append(
-        cell(new Date(q.asked_at * 1000).toLocaleTimeString()),
+        cell(liveI18n.time(new Date(q.asked_at * 1000))),
         cell(reason),
         cell(duration(decided)),
         cell(q.text === null ? fmt(S.hiddenText, { reason }) : q.text),
@@ -100,7 +99,7 @@
     if (q.disposition === "answered_in_writing") lines.push(line("response", q.response));
     if (q.disposition === "declined") lines.push(line("response", fmt(S.declinedBecause, { reason: q.response })));
     if (q.disposition === "referred") {
-      const due = q.due_date ? ` (${fmt(S.due, { date: q.due_date })})` : "";
+      const due = q.due_date ? ` (${fmt(S.due, { date: liveI18n.date(q.due_date) })})` : "";
       lines.push(line("detail", fmt(S.referredTo, { body: q.referred_to }) + due));
     }
     if (q.carried_to) lines.push(line("detail", fmt(S.carriedTo, { code: q.carried_to })));
@@ -122,7 +121,7 @@
       .filter((q) => !needle || q.text.toLowerCase().includes(needle))
       .sort(order);
     $("questions-shown").textContent = shown.length
-      ? fmt(S.shown, { shown: shown.length, total: questions.length })
+      ? liveI18n.plural(S.shown, questions.length, { shown: shown.length })
       : S.noQuestions;
     $("record-questions").replaceChildren(
       ...shown.map((q) => {
@@ -130,11 +129,11 @@
         li.dataset.id = q.id;
         li.dataset.disposition = q.disposition;
         const meta = [
-          fmt(S.votes, { n: q.votes }),
+          liveI18n.plural(S.votes, q.votes),
           S.attendance[q.attendance] || q.attendance,
           q.author_name || S.anonymous,
         ];
-        if (q.carried_from) meta.push(fmt(S.carriedFrom, { n: q.carried_votes }));
+        if (q.carried_from) meta.push(liveI18n.plural(S.carriedFrom, q.carried_votes));
         li.append(line("q-text", q.text), line("muted meta", meta.join(" · ")), ...outcome(q));
         return li;
       }),

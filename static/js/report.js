@@ -2,8 +2,8 @@
 (() => {
   const S = window.liveStrings;
   const fmt = liveI18n.format;
-  liveI18n.apply(S);
   const $ = (id) => document.getElementById(id);
+  const TOP_COUNT = 10;
   const code = decodeURIComponent(location.pathname.split("/")[2] || "").toUpperCase();
   const api = `/api/events/${encodeURIComponent(code)}`;
   $("record-link").href = `/e/${encodeURIComponent(code)}/record`;
@@ -46,21 +46,21 @@
     if (q.disposition === "answered_in_writing") lines.push(el("p", "response", q.response));
     if (q.disposition === "declined") lines.push(el("p", "response", fmt(S.declinedBecause, { reason: q.response })));
     if (q.disposition === "referred") {
-      const due = q.due_date ? ` (${fmt(S.due, { date: q.due_date })})` : "";
+      const due = q.due_date ? ` (${fmt(S.due, { date: liveI18n.date(q.due_date) })})` : "";
       lines.push(el("p", "detail", fmt(S.referredTo, { body: q.referred_to }) + due));
     }
     return lines;
   }
 
   function topQuestions(questions) {
-    const top = [...questions].sort((a, b) => b.votes - a.votes || a.id - b.id).slice(0, S.topCount);
+    const top = [...questions].sort((a, b) => b.votes - a.votes || a.id - b.id).slice(0, TOP_COUNT);
     $("no-questions").classList.toggle("hidden", top.length > 0);
     $("top-questions").replaceChildren(
       ...top.map((q) => {
         const li = el("li");
         li.dataset.id = q.id;
         li.dataset.disposition = q.disposition;
-        const meta = [fmt(S.votesOf, { n: q.votes }), S.attendance[q.attendance] || q.attendance].join(" · ");
+        const meta = [liveI18n.plural(S.votesOf, q.votes), S.attendance[q.attendance] || q.attendance].join(" · ");
         li.append(el("p", "q-text", q.text), el("p", "muted meta", meta), ...outcome(q));
         return li;
       }),

@@ -2,7 +2,6 @@
 (() => {
   const S = window.liveStrings;
   const fmt = liveI18n.format;
-  liveI18n.apply(S);
   const $ = (id) => document.getElementById(id);
   const TOP = 6;
   /* Type sizes as shares of the screen's height: 3.3vh is 24 px at 720p, 36 px at 1080p. */

@@ -211,7 +211,7 @@ Object.assign(window.liveStrings, {
   closePoll: "Close",
   reopenPoll: "Reopen",
   noPolls: "No polls yet.",
-  responses: "{all} answers ({in_room} in the room, {remote} online)",
+  responses: { one: "{count} answer ({in_room} in the room, {remote} online)", other: "{count} answers ({in_room} in the room, {remote} online)" },
   mean: "Average: {mean}",
   resultsOf: "Results: {question}",
   colOption: "Answer",
