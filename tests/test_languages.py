@@ -227,7 +227,7 @@ SCRIPTS = {
     "record": ["record.js"],
     "report": ["report.js", "poll-results.js"],
 }
-JS = Path(__file__).resolve().parents[1] / "static" / "js"
+JS = Path(__file__).resolve().parents[1] / "live" / "static" / "js"
 
 
 @pytest.mark.parametrize("section", list(SCRIPTS))

@@ -26,7 +26,7 @@ from live.transport.wire import SOCKET_PATH
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 MAX_BODY = 64 * 1024
 #: Below this a gzipped body saves nothing worth the client's work.
 MIN_COMPRESSED_SIZE = 256
