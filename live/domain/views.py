@@ -3,6 +3,7 @@
 import json
 
 from live.domain.model import VISIBLE_STATUSES
+from live.domain.schedule import iso
 
 
 def public_event(row: dict) -> dict:
@@ -13,6 +14,11 @@ def public_event(row: dict) -> dict:
         "description": row["description"],
         "stream_url": row["stream_url"],
         "state": row["state"],
+        "starts_at": iso(row["starts_at"]),
+        "ends_at": iso(row["ends_at"]),
+        "advance_questions": bool(row["advance_questions"]),
+        "captions_url": row["captions_url"],
+        "sign_language_url": row["sign_language_url"],
     }
 
 

@@ -1,0 +1,93 @@
+"""An event announced ahead: its schedule, the links beside its stream, and questions in advance."""
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from support import Client, joined
+
+SOON = time.time() + 3 * 86400
+
+
+def at(instant: float) -> str:
+    return datetime.fromtimestamp(instant, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def test_schedule_and_links_round_trip_and_reach_participants(server):
+    created = await server.create_event(
+        "Assembly", starts_at="2026-12-10T09:30:00+00:00", ends_at="2026-12-10T16:00:00Z",
+        captions_url="https://captions.example.org/live", advance_questions=True,
+    )
+    event = created["event"]
+    assert event["starts_at"] == "2026-12-10T09:30:00Z"
+    assert event["ends_at"] == "2026-12-10T16:00:00Z"
+    assert event["advance_questions"] is True
+    assert event["captions_url"] == "https://captions.example.org/live"
+    assert event["sign_language_url"] is None
+
+    watcher = await Client(server, event["code"]).connect()
+    status, body = await server.api(
+        "PATCH", f"/api/events/{event['code']}",
+        {"starts_at": "2026-12-10T10:00:00+01:00", "sign_language_url": "https://bsl.example.org/s"},
+    )
+    assert status == 200, body
+    assert body["data"]["starts_at"] == "2026-12-10T09:00:00Z"
+    msg = await watcher.wait_for(lambda m: m["type"] == "event")
+    assert msg["event"]["sign_language_url"] == "https://bsl.example.org/s"
+    status, body = await server.api(
+        "PATCH", f"/api/events/{event['code']}", {"ends_at": None, "captions_url": None}
+    )
+    assert body["data"]["ends_at"] is None and body["data"]["captions_url"] is None
+    assert body["data"]["starts_at"] == "2026-12-10T09:00:00Z"
+    await watcher.close()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"starts_at": "tomorrow"},
+        {"starts_at": "2026-12-10T09:30:00"},
+        {"starts_at": "1999-12-31T23:00:00Z"},
+        {"starts_at": "2026-12-10T09:30:00Z", "ends_at": "2026-12-10T09:30:00Z"},
+        {"starts_at": "2026-12-10T09:30:00Z", "ends_at": "2026-12-09T09:30:00Z"},
+        {"starts_at": 1765359000},
+        {"starts_at": "2" * 41},
+        {"captions_url": "javascript:alert(1)"},
+        {"captions_url": "https://"},
+        {"sign_language_url": "https://example.org/" + "a" * 500},
+        {"advance_questions": "yes"},
+    ],
+)
+async def test_bad_schedules_and_links_are_refused(server, fields):
+    status, body = await server.api("POST", "/api/events", {"title": "Assembly", **fields})
+    assert status == 400 and body["error"]["code"] == "invalid", body
+
+
+async def test_an_update_cannot_put_the_end_before_the_start(server):
+    event = (await server.create_event("Assembly", starts_at="2026-12-10T09:30:00Z"))["event"]
+    status, body = await server.api(
+        "PATCH", f"/api/events/{event['code']}", {"ends_at": "2026-12-10T08:00:00Z"}
+    )
+    assert status == 400 and body["error"]["code"] == "invalid"
+    assert "ends after it starts" in body["error"]["message"]
+    status, body = await server.api("GET", f"/api/events/{event['code']}", token=None)
+    assert body["data"]["ends_at"] is None
+
+
+async def test_before_the_start_questions_wait_unless_allowed(server):
+    event = (await server.create_event("Assembly", starts_at=at(SOON)))["event"]
+    alice = await joined(server, event["code"], "remote")
+    reply = await alice.call("ask", {"text": "Will the minutes be published?"})
+    assert reply["ok"] is False and reply["error"]["code"] == "not_started"
+
+    await server.api("PATCH", f"/api/events/{event['code']}", {"advance_questions": True})
+    asked = await alice.ask("Will the minutes be published?")
+    bob = await joined(server, event["code"], "in_room")
+    await bob.ok("upvote", {"question_id": asked["id"]})
+
+    await server.api("PATCH", f"/api/events/{event['code']}", {"advance_questions": False, "starts_at": at(time.time() - 60)})
+    later = await alice.ask("And the slides?")
+    assert later["id"] > asked["id"]
+    await alice.close()
+    await bob.close()
