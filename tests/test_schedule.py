@@ -3,6 +3,8 @@
 import time
 from datetime import UTC, datetime
 
+import aiohttp
+import icalendar
 import pytest
 
 from support import Client, joined
@@ -91,3 +93,38 @@ async def test_before_the_start_questions_wait_unless_allowed(server):
     assert later["id"] > asked["id"]
     await alice.close()
     await bob.close()
+
+
+async def test_the_calendar_file_is_valid_icalendar(server):
+    event = (await server.create_event(
+        "Citizens' assembly, day 1", description="Health services; travel, and more",
+        starts_at="2026-12-10T09:30:00Z", ends_at="2026-12-10T16:00:00Z",
+    ))["event"]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/e/{event['code'].lower()}/event.ics") as response:
+            assert response.status == 200
+            assert response.content_type == "text/calendar"
+            assert f'filename="{event["code"]}.ics"' in response.headers["Content-Disposition"]
+            body = await response.read()
+        async with http.get(f"{server.url}/e/{event['code']}/event.ics") as again:
+            body_again = await again.read()
+        async with http.get(f"{server.url}/e/NOPE22/event.ics") as missing:
+            assert missing.status == 404
+    assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+    calendar = icalendar.Calendar.from_ical(body)
+    (entry,) = calendar.walk("VEVENT")
+    assert str(entry["summary"]) == "Citizens' assembly, day 1"
+    assert entry.decoded("dtstart") == datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
+    assert entry.decoded("dtend") == datetime(2026, 12, 10, 16, 0, tzinfo=UTC)
+    assert str(entry["url"]) == event["links"]["participant"]
+    assert "Health services; travel, and more" in str(entry["description"])
+    assert "dtstamp" in entry
+    (entry_again,) = icalendar.Calendar.from_ical(body_again).walk("VEVENT")
+    assert entry_again["uid"] == entry["uid"]
+
+
+async def test_no_calendar_file_without_a_start(server, event):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/e/{event['code']}/event.ics") as response:
+            assert response.status == 404
+            assert "no scheduled start" in await response.text()

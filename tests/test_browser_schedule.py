@@ -1,0 +1,73 @@
+"""The participant page before an event starts, in a real browser, with and without scripts."""
+
+import re
+import time
+
+from playwright.async_api import expect
+
+from axe import violations
+from support import joined
+from test_browser_qa import PHONE, collect_errors
+from test_schedule import at
+
+
+async def test_before_the_start_the_page_says_when_in_the_visitors_time_zone(server, browser):
+    far = time.time() + 86400 * 30
+    event = (await server.create_event(
+        "Assembly", starts_at=at(far), ends_at=at(far + 3600),
+        captions_url="https://captions.example.org/live",
+        sign_language_url="https://bsl.example.org/live",
+    ))["event"]
+    context = await browser.new_context(**PHONE, timezone_id="America/New_York", locale="en-US")
+    page = await context.new_page()
+    errors = collect_errors(page)
+    await page.goto(f"{server.url}/e/{event['code']}")
+    starts = page.locator("#starts-at")
+    await expect(starts).to_contain_text(re.compile(r"\b(EST|EDT)$"))
+    assert await starts.get_attribute("datetime") == at(far)
+    await expect(page.locator("#advance-note")).to_have_text("Questions open when the event starts.")
+    await expect(page.get_by_role("link", name="Add to your calendar (.ics)")).to_have_attribute(
+        "href", f"/e/{event['code']}/event.ics"
+    )
+    await expect(page.get_by_role("link", name="Captions")).to_have_attribute(
+        "href", "https://captions.example.org/live"
+    )
+    await expect(page.get_by_role("link", name="British Sign Language")).to_be_visible()
+    await page.get_by_role("button", name="I'm watching online").click()
+    await expect(page.locator("#me-summary")).to_contain_text("online")
+    await expect(page.locator("#ask-form")).to_be_hidden()
+    await page.screenshot(path="/tmp/schedule-360.png", full_page=True)
+    assert await violations(page) == []
+    assert errors == []
+    await context.close()
+
+
+async def test_without_scripts_the_page_shows_the_servers_time_zone(server, browser):
+    far = time.time() + 86400 * 30
+    event = (await server.create_event("Assembly", starts_at=at(far), advance_questions=True))["event"]
+    context = await browser.new_context(**PHONE, java_script_enabled=False, timezone_id="Asia/Tokyo")
+    page = await context.new_page()
+    await page.goto(f"{server.url}/e/{event['code']}")
+    await expect(page.locator("#starts-at")).to_contain_text(re.compile(r", \d\d:\d\d (GMT|BST)$"))
+    await expect(page.locator("#advance-note")).to_have_text("You can ask questions now, before it starts.")
+    await page.get_by_role("button", name="I'm in the room").click()
+    await page.get_by_label("Ask a question").fill("Will the minutes be published?")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(page.locator("#notice")).to_have_text("Your question has been sent.")
+    await expect(page.locator("#questions .q-text")).to_have_text(["Will the minutes be published?"])
+    await context.close()
+
+
+async def test_the_ask_box_appears_when_the_event_starts(server, browser):
+    event = (await server.create_event("Assembly", starts_at=at(time.time() + 4)))["event"]
+    someone = await joined(server, event["code"])
+    context = await browser.new_context(**PHONE)
+    page = await context.new_page()
+    await page.goto(f"{server.url}/e/{event['code']}")
+    await page.get_by_role("button", name="I'm in the room").click()
+    await expect(page.locator("#me-summary")).to_contain_text("in the room")
+    await expect(page.locator("#ask-form")).to_be_hidden()
+    await expect(page.get_by_label("Ask a question")).to_be_visible(timeout=15000)
+    await expect(page.locator("#calendar-link")).to_have_count(0)
+    await someone.close()
+    await context.close()
