@@ -71,3 +71,22 @@ async def test_the_ask_box_appears_when_the_event_starts(server, browser):
     await expect(page.locator("#calendar-link")).to_have_count(0)
     await someone.close()
     await context.close()
+
+
+async def test_the_public_record_marks_questions_asked_before_the_event(server, browser):
+    event = (await server.create_event(
+        "Assembly", starts_at=at(time.time() + 86400), advance_questions=True
+    ))["event"]
+    code = event["code"]
+    early = await joined(server, code, "remote")
+    await early.ask("Will the minutes be published?")
+    await server.api("PATCH", f"/api/events/{code}", {"starts_at": at(time.time())})
+    await early.ask("Who chairs the afternoon?")
+    await server.api("POST", f"/api/events/{code}/close")
+    page = await (await browser.new_context(**PHONE)).new_page()
+    await page.goto(f"{server.url}/e/{code}/record")
+    items = page.locator("#record-questions li")
+    await expect(items).to_have_count(2)
+    await expect(items.filter(has_text="minutes").locator(".meta")).to_contain_text("Asked before the event")
+    await expect(items.filter(has_text="afternoon").locator(".meta")).not_to_contain_text("before the event")
+    await early.close()

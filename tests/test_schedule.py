@@ -1,5 +1,8 @@
 """An event announced ahead: its schedule, the links beside its stream, and questions in advance."""
 
+import csv
+import io
+import json
 import time
 from datetime import UTC, datetime
 
@@ -7,7 +10,7 @@ import aiohttp
 import icalendar
 import pytest
 
-from support import Client, joined
+from support import ORGANISER_TOKEN, Client, joined
 
 SOON = time.time() + 3 * 86400
 
@@ -128,3 +131,32 @@ async def test_no_calendar_file_without_a_start(server, event):
         async with http.get(f"{server.url}/e/{event['code']}/event.ics") as response:
             assert response.status == 404
             assert "no scheduled start" in await response.text()
+
+
+async def test_questions_asked_in_advance_are_marked_in_record_report_and_exports(server):
+    event = (await server.create_event(
+        "Assembly", starts_at=at(SOON), advance_questions=True
+    ))["event"]
+    code = event["code"]
+    early = await joined(server, code, "remote")
+    before = await early.ask("Will the minutes be published?")
+    await server.api("PATCH", f"/api/events/{code}", {"starts_at": at(time.time() - 1)})
+    during = await early.ask("Who chairs the afternoon?")
+
+    status, body = await server.api("GET", f"/api/events/{code}/record/questions", token=None)
+    marks = {q["id"]: q["asked_before_start"] for q in body["data"]["questions"]}
+    assert marks == {before["id"]: True, during["id"]: False}
+    status, body = await server.api("GET", f"/api/events/{code}/report", token=None)
+    assert body["data"]["asked_before_start"] == 1
+
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {ORGANISER_TOKEN}"}) as http:
+        async with http.get(f"{server.url}/api/events/{code}/export.json") as response:
+            exported = json.loads(await response.text())
+        async with http.get(f"{server.url}/api/events/{code}/export.csv?table=questions") as response:
+            rows = list(csv.DictReader(io.StringIO(await response.text())))
+    (section,) = exported["events"]
+    assert {q["id"]: q["asked_before_start"] for q in section["questions"]} == marks
+    assert {int(r["id"]): r["asked_before_start"] for r in rows} == {
+        before["id"]: "true", during["id"]: "false"
+    }
+    await early.close()

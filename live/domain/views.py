@@ -87,6 +87,7 @@ def record_question(row: dict) -> dict:
         **outcome(row),
         "carried_from": row["carried_from"],
         "carried_votes": row["carried_votes"],
+        "asked_before_start": bool(row["asked_before_start"]),
     }
 
 
@@ -104,6 +105,7 @@ def moderator_question(row: dict) -> dict:
         "note": row["note"],
         "decided_at": row["decided_at"],
         "channel": row["channel"],
+        "asked_before_start": bool(row["asked_before_start"]),
         **outcome(row),
     }
 

@@ -14,7 +14,7 @@ from live.domain.changes import News, VoteCount
 from live.domain.errors import LiveError
 from live.domain.model import VISIBLE_STATUSES, Attendance, Channel, ModerationMode
 from live.domain.model import QuestionStatus, Sort, sort_questions
-from live.domain.schedule import asking_closed
+from live.domain.schedule import asking_closed, not_started
 from live.domain.views import is_visible, own_question, public_event, public_question, stage
 from live.services.cache import BySeq
 from live.services.news import question_news
@@ -370,6 +370,7 @@ async def admit(
         reason=admission.reason,
         duplicate_of=verdict.duplicate_of,
         channel=channel.value,
+        asked_before_start=not_started(event, now),
     )
     if admission.reason or set(admission.flags) - {review.PRE_MODERATION_FLAG}:
         await moderation_store.append_log(

@@ -66,4 +66,5 @@ window.liveStrings = {
   declinedBecause: "Declined: {reason}",
   carriedFrom: "Carried over with {n} earlier votes",
   carriedTo: "Still unanswered: carried to event {code}",
+  askedBefore: "Asked before the event",
 };

@@ -35,6 +35,7 @@ window.liveStrings = {
     in_room: "Participants in the room",
     remote: "Participants online",
     poll_answers: "Poll answers",
+    before_start: "Questions asked before the event",
   },
   balanceRows: {
     questions: "Questions asked",
