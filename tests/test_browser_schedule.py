@@ -7,6 +7,7 @@ from playwright.async_api import expect
 
 from axe import violations
 from support import joined
+from test_browser_organise import sign_in
 from test_browser_qa import PHONE, collect_errors
 from test_schedule import at
 
@@ -90,3 +91,40 @@ async def test_the_public_record_marks_questions_asked_before_the_event(server, 
     await expect(items.filter(has_text="minutes").locator(".meta")).to_contain_text("Asked before the event")
     await expect(items.filter(has_text="afternoon").locator(".meta")).not_to_contain_text("before the event")
     await early.close()
+
+
+async def test_the_console_schedules_an_event_in_its_time_zone(server, browser):
+    page = await sign_in(browser, server, {"width": 360, "height": 740})
+    await page.get_by_label("Title").fill("Citizens' assembly, day two")
+    await page.get_by_label("Starts").fill("2027-06-10T09:30")
+    await page.get_by_label("Ends").fill("2027-06-10T08:00")
+    await page.get_by_label("Captions address").fill("https://captions.example.org/day2")
+    await page.get_by_role("button", name="Create the event").click()
+    await expect(page.locator(".error-box")).to_contain_text("An event ends after it starts")
+    await expect(page.get_by_label("Captions address")).to_have_value("https://captions.example.org/day2")
+    await page.get_by_label("Ends").fill("2027-06-10T16:00")
+    await page.get_by_label("Take questions before the start").check()
+    await page.get_by_role("button", name="Create the event").click()
+    code = await page.locator(".notice strong").inner_text()
+
+    status, body = await server.api("GET", f"/api/events/{code}", token=None)
+    assert body["data"]["starts_at"] == "2027-06-10T08:30:00Z"  # 09:30 in London in summer
+    assert body["data"]["ends_at"] == "2027-06-10T15:00:00Z"
+    assert body["data"]["advance_questions"] is True
+    assert body["data"]["captions_url"] == "https://captions.example.org/day2"
+
+    await page.goto(f"{server.url}/organise")
+    await expect(page.locator(".event-list")).to_contain_text("Starts Thursday 10 June 2027, 09:30 BST")
+    await page.goto(f"{server.url}/organise/events/{code}")
+    await expect(page.get_by_label("Starts")).to_have_value("2027-06-10T09:30")
+    await page.get_by_label("Starts").fill("")
+    await page.get_by_label("Take questions before the start").uncheck()
+    await page.get_by_label("British Sign Language stream address").fill("https://bsl.example.org/2")
+    await page.get_by_role("button", name="Save settings").click()
+    await expect(page.get_by_label("Starts")).to_have_value("")
+    status, body = await server.api("GET", f"/api/events/{code}", token=None)
+    assert body["data"]["starts_at"] is None and body["data"]["advance_questions"] is False
+    assert body["data"]["sign_language_url"] == "https://bsl.example.org/2"
+    assert body["data"]["ends_at"] == "2027-06-10T15:00:00Z"
+    await page.screenshot(path="/tmp/console-schedule-360.png", full_page=True)
+    assert await violations(page) == []

@@ -1,6 +1,7 @@
 """An event announced ahead: its schedule, the links beside its stream, and questions in advance."""
 
 import csv
+import html
 import io
 import json
 import time
@@ -11,6 +12,7 @@ import icalendar
 import pytest
 
 from support import ORGANISER_TOKEN, Client, joined
+from test_organise import consoles, priya  # noqa: F401 (fixtures)
 
 SOON = time.time() + 3 * 86400
 
@@ -160,3 +162,36 @@ async def test_questions_asked_in_advance_are_marked_in_record_report_and_export
         before["id"]: "true", during["id"]: "false"
     }
     await early.close()
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"starts_at": "next tuesday"}, "A scheduled time is a date and a time"),
+        ({"ends_at": "2027-06-10T09:30+05:00"}, "A scheduled time is a date and a time"),
+        ({"starts_at": "1066-10-14T09:00"}, "between 2000 and 2100"),
+        ({"starts_at": "2027-06-10T09:30", "ends_at": "2027-06-10T09:00"}, "ends after it starts"),
+        ({"captions_url": "ftp://example.org/c"}, "a web address starting with https://"),
+        ({"starts_at": "9" * 5000}, "A scheduled time"),
+    ],
+)
+async def test_the_console_refuses_schedules_it_cannot_read(server, priya, consoles, fields, says):
+    console = consoles()
+    await console.sign_in(*priya)
+    await console.get()
+    status, text, _ = await console.post("/organise/events", {"title": "Assembly", **fields})
+    assert status == 400 and says in html.unescape(text)
+    status, body = await server.api("GET", "/api/events")
+    assert body["data"] == []
+
+
+async def test_the_console_keeps_an_edit_that_puts_the_end_before_the_start(server, priya, consoles):
+    console = consoles()
+    await console.sign_in(*priya)
+    event = (await server.create_event("Assembly", starts_at="2027-06-10T08:30:00Z"))["event"]
+    await console.get(f"/organise/events/{event['code']}")
+    status, text, _ = await console.post(
+        f"/organise/events/{event['code']}",
+        {"title": "Assembly", "starts_at": "2027-06-10T09:30", "ends_at": "2027-06-10T09:00"},
+    )
+    assert status == 400 and "ends after it starts" in text and 'value="2027-06-10T09:00"' in text

@@ -26,15 +26,19 @@ def parse_instant(raw: str) -> float:
     return moment.timestamp()
 
 
-def parse_local(raw: str, zone: ZoneInfo) -> float:
-    """A form's datetime-local value ("2026-12-10T09:30"), read in the given time zone."""
+def from_local(raw: str, zone: ZoneInfo) -> str:
+    """A form's datetime-local value ("2026-12-10T09:30"), read in the given time zone, as ISO
+    8601 with its offset; an empty field stays empty."""
+    if not raw.strip():
+        return ""
+    unreadable = ValueError("a scheduled time is a date and a time, such as 2026-12-10 09:30")
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise ValueError("a scheduled time is a date and a time, such as 2026-12-10 09:30") from None
+        raise unreadable from None
     if moment.tzinfo is not None:
-        raise ValueError("a scheduled time in the form carries no offset")
-    return parse_instant(moment.replace(tzinfo=zone).isoformat())
+        raise unreadable
+    return moment.replace(tzinfo=zone).isoformat()
 
 
 def iso(instant: float | None) -> str | None:

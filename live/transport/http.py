@@ -55,6 +55,7 @@ STATUS_OF = {
     errors.NOT_FOUND: 404,
     errors.CONFLICT: 409,
     errors.CLOSED: 409,
+    errors.NOT_STARTED: 409,
     errors.RATE_LIMITED: 429,
     errors.INTERNAL: 500,
 }

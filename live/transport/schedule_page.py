@@ -13,7 +13,7 @@ from live.domain.schedule import asking_closed, iso, not_started
 from live.transport.http import EVENTS, SETTINGS, links
 
 
-def _when(instant: float, zone: ZoneInfo) -> str:
+def when(instant: float, zone: ZoneInfo) -> str:
     """"Thursday 10 December 2026, 09:30 GMT": what a page shows before its script gives local time."""
     moment = datetime.fromtimestamp(instant, zone)
     return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M %Z}"
@@ -25,9 +25,9 @@ def schedule_context(event: dict, zone: ZoneInfo, now: float | None = None) -> d
     starts, ends = event["starts_at"], event["ends_at"]
     return {
         "starts": iso(starts),
-        "starts_text": _when(starts, zone) if starts is not None else "",
+        "starts_text": when(starts, zone) if starts is not None else "",
         "ends": iso(ends),
-        "ends_text": _when(ends, zone) if ends is not None else "",
+        "ends_text": when(ends, zone) if ends is not None else "",
         "before_start": not_started(event, now),
         "asking_closed": asking_closed(event, now),
         "captions_url": event["captions_url"],
