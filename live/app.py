@@ -24,7 +24,7 @@ from live.services.steward import StewardService
 from live.settings import Settings
 from live.store import Database
 from live.transport import broadcast, http, moderation_http, organise, pages, proxy
-from live.transport import record_http, steward_http, wire
+from live.transport import record_http, schedule_page, steward_http, wire
 from live.transport.http import EVENTS, POLLS, QA, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
@@ -147,6 +147,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
     pages.setup(app)
+    schedule_page.setup(app)
     moderators = ModeratorSockets(
         sio,
         lambda: app[MODERATION],

@@ -2,6 +2,7 @@
 
 import ipaddress
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -105,6 +106,10 @@ class Settings(BaseSettings):
         False, description="Upgrade the SMTP connection with STARTTLS before logging in."
     )
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+    time_zone: str = Field(
+        "Europe/London", description="IANA time zone in which the organisers' console reads "
+        "scheduled times and pages first show them, before the browser shows the visitor's own."
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -114,6 +119,19 @@ class Settings(BaseSettings):
         if value and (scheme not in ("http", "https") or not rest.strip("/")):
             raise ValueError(f"not an http:// or https:// URL: {value!r}")
         return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not an IANA time zone such as Europe/London: {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @field_validator("redis_url")
     @classmethod

@@ -269,7 +269,9 @@ async def test_an_event_created_in_the_console_is_the_one_the_api_sees(server, s
     assert f"/e/{code}/screen#token=" in page and f"/e/{code}/moderate" in page
     status, body = await server.api("GET", f"/api/events/{code}")
     assert body["data"] == {"code": code, "title": "Citizens' <assembly>", "description": "Day one",
-                            "stream_url": "https://stream.example/live", "state": "open"}
+                            "stream_url": "https://stream.example/live", "state": "open",
+                            "starts_at": None, "ends_at": None, "advance_questions": False,
+                            "captions_url": None, "sign_language_url": None}
     status, listing = await signed_in.get()
     assert f'href="/organise/events/{code}"' in listing
     status, event_page = await signed_in.get(f"/organise/events/{code}")

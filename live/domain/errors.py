@@ -6,6 +6,7 @@ FORBIDDEN = "forbidden"
 RATE_LIMITED = "rate_limited"
 CLOSED = "closed"
 CONFLICT = "conflict"
+NOT_STARTED = "not_started"
 INTERNAL = "internal"
 
 

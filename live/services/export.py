@@ -104,5 +104,5 @@ def _between(done: str | None, next_table: str | None) -> str:
 
 
 def _cell(value: object) -> object:
-    """Structured values go into a CSV cell as JSON."""
-    return json.dumps(value) if isinstance(value, dict | list) else value
+    """Structured values go into a CSV cell as JSON, and yes or no as JSON's true or false."""
+    return json.dumps(value) if isinstance(value, dict | list | bool) else value

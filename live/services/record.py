@@ -118,6 +118,7 @@ class RecordService(Service):
                     await record_store.channel_balance(conn, event_id),
                 ),
                 "participants": await record_store.participant_counts(conn, event_id),
+                "asked_before_start": await record_store.count_asked_before_start(conn, event_id),
             }
 
         return await self.db.read(work)

@@ -24,7 +24,8 @@ QUESTIONS = (
     "q.votes, " + _VOTERS.format("in_room") + " AS votes_in_room, "
     + _VOTERS.format("remote") + " AS votes_remote, "
     "q.carried_from, q.carried_votes, q.merged_into, q.disposition, q.stream_time, q.response, "
-    "q.referred_to, q.due_date, q.disposed_at FROM questions q WHERE q.event_id = ? ORDER BY q.id"
+    "q.referred_to, q.due_date, q.disposed_at, q.asked_before_start "
+    "FROM questions q WHERE q.event_id = ? ORDER BY q.id"
 )
 LOG = (
     "SELECT id, at, moderator, action, question_id, reason, note, details FROM moderation_log "

@@ -231,4 +231,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX organiser_sessions_organiser ON organiser_sessions(organiser_id);
     """,
+    # 12: when an event is scheduled, whether it takes questions before its start, the captions
+    #    and sign-language links shown with its stream, and which questions came before the start
+    """
+    ALTER TABLE events ADD COLUMN starts_at REAL;
+    ALTER TABLE events ADD COLUMN ends_at REAL;
+    ALTER TABLE events ADD COLUMN advance_questions INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN captions_url TEXT;
+    ALTER TABLE events ADD COLUMN sign_language_url TEXT;
+    ALTER TABLE questions ADD COLUMN asked_before_start INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

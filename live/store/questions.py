@@ -11,7 +11,7 @@ QUESTION_COLUMNS = (
     "id, event_id, participant_id, text, author_name, attendance, status, votes, created_at, seq, "
     "version, reason, note, flags, original_text, duplicate_of, merged_into, merged_from_status, "
     "topic, decided_at, disposition, stream_time, response, referred_to, due_date, disposed_at, "
-    "carried_from, carried_votes, channel, "
+    "carried_from, carried_votes, channel, asked_before_start, "
     "(SELECT json_group_array(json_object('author_name', m.author_name, "
     "'attendance', m.attendance)) FROM questions m WHERE m.merged_into = questions.id) "
     "AS merged_authors"
@@ -37,15 +37,17 @@ async def insert_question(
     reason: str | None,
     duplicate_of: int | None,
     channel: str = "device",
+    asked_before_start: bool = False,
 ) -> dict:
     now = time.time()
     cur = await conn.execute(
         "INSERT INTO questions (event_id, participant_id, text, author_name, attendance, status, "
-        "created_at, seq, flags, reason, duplicate_of, decided_at, channel) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at, seq, flags, reason, duplicate_of, decided_at, channel, asked_before_start) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             event_id, participant_id, text, author_name, attendance, status, now, seq,
             json.dumps(flags), reason, duplicate_of, now if reason is not None else None, channel,
+            int(asked_before_start),
         ),
     )
     return await get_question(conn, cur.lastrowid)

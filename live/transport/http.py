@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from live.domain import errors
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
+from live.domain.schedule import FIELDS as SCHEDULE_FIELDS
 from live.domain.views import public_event
 from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.domain.stream import Embed, EmbedKind
@@ -54,6 +55,7 @@ STATUS_OF = {
     errors.NOT_FOUND: 404,
     errors.CONFLICT: 409,
     errors.CLOSED: 409,
+    errors.NOT_STARTED: 409,
     errors.RATE_LIMITED: 429,
     errors.INTERNAL: 500,
 }
@@ -218,6 +220,7 @@ async def create_event(request: web.Request) -> web.Response:
         description=payload.description,
         stream_url=payload.stream_url,
         moderation=ModerationMode(payload.moderation),
+        schedule={name: getattr(payload, name) for name in SCHEDULE_FIELDS},
     )
     data = {
         "event": organiser_view(request.app[SETTINGS], created.event),
@@ -248,7 +251,7 @@ async def update_event(request: web.Request) -> web.Response:
     fields = {
         name: getattr(payload, name)
         for name in payload.model_fields_set
-        if getattr(payload, name) is not None or name == "stream_url"
+        if getattr(payload, name) is not None or name in schemas.CLEARABLE
     }
     event = await request.app[EVENTS].update(request.match_info["code"], fields)
     return reply(organiser_view(request.app[SETTINGS], event))

@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -12,7 +13,7 @@ from aiohttp import web
 from multidict import MultiDict
 from pydantic import ValidationError
 
-from live.domain import errors
+from live.domain import errors, schedule
 from live.domain.errors import LiveError
 from live.domain.export import TABLES
 from live.domain.model import EventState, ModerationMode
@@ -26,6 +27,7 @@ from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.organiser_session import COOKIE, ORGANISERS, signed_in
 from live.transport.proxy import client_address
 from live.transport.record_http import RECORD
+from live.transport.schedule_page import when
 from live.transport.screen import ScreenSockets
 
 log = logging.getLogger(__name__)
@@ -198,12 +200,36 @@ def lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def event_fields(event: dict) -> dict:
+#: The schedule's fields as the event forms send them: text inputs and one checkbox.
+SCHEDULE_INPUTS = ("starts_at", "ends_at", "captions_url", "sign_language_url")
+
+
+def schedule_form(form: Form, zone: ZoneInfo) -> tuple[dict, dict, dict[str, str]]:
+    """The schedule's part of an event form: as sent (to show again), as the payload model takes
+    it (times read in the console's time zone), and any time that could not be read."""
+    kept: dict = {name: form.get(name, "") for name in SCHEDULE_INPUTS}
+    kept["advance_questions"] = form.get("advance_questions") == "1"
+    data = dict(kept)
+    problems: dict[str, str] = {}
+    for name in ("starts_at", "ends_at"):
+        try:
+            data[name] = schedule.from_local(kept[name], zone)
+        except ValueError as exc:
+            problems[name] = f"{str(exc).capitalize()}."
+    return kept, data, problems
+
+
+def event_fields(event: dict, zone: ZoneInfo) -> dict:
     """An event's editable fields as its edit form shows them."""
     return {
         "title": event["title"],
         "description": event["description"],
         "stream_url": event["stream_url"] or "",
+        "starts_at": schedule.local_input(event["starts_at"], zone),
+        "ends_at": schedule.local_input(event["ends_at"], zone),
+        "advance_questions": bool(event["advance_questions"]),
+        "captions_url": event["captions_url"] or "",
+        "sign_language_url": event["sign_language_url"] or "",
         "blocked_terms": "\n".join(json.loads(event["blocked_terms"])),
         "disabled_filters": json.loads(event["disabled_filters"]),
     }
@@ -218,7 +244,9 @@ async def _events_page(
         "events": list(reversed(events)),
         "modes": MODES,
         "create": {**dict.fromkeys(("title", "code", "description", "stream_url"), ""),
+                   **dict.fromkeys(SCHEDULE_INPUTS, ""), "advance_questions": False,
                    "moderation": "post"},
+        "zone": request.app[SETTINGS].time_zone,
         "create_errors": {},
         **context,
     }, status)
@@ -242,7 +270,8 @@ async def _event_page(
         "kinds": POLL_KINDS,
         "audiences": AUDIENCES,
         "visibilities": VISIBILITIES,
-        "edit": event_fields(event),
+        "edit": event_fields(event, request.app[SETTINGS].zone),
+        "zone": request.app[SETTINGS].time_zone,
         "edit_errors": {},
         "poll": POLL_DEFAULTS,
         "poll_errors": {},
@@ -290,8 +319,12 @@ async def create_event(
     """A new event; its moderator secret and screen token are on this page and nowhere else."""
     kept = {name: form.get(name, "") for name in ("title", "code", "description", "stream_url")}
     kept["moderation"] = form.get("moderation", "post")
-    data = {**kept, "code": clean(kept["code"]) or None}
+    timing, timing_data, unreadable = schedule_form(form, request.app[SETTINGS].zone)
+    data = {**kept, **timing_data, "code": clean(kept["code"]) or None}
+    kept.update(timing)
     try:
+        if unreadable:
+            return await _events_page(request, organiser, 400, create=kept, create_errors=unreadable)
         payload = schemas.EventCreate.model_validate(data)
         created = await request.app[EVENTS].create(
             title=payload.title,
@@ -299,6 +332,7 @@ async def create_event(
             description=payload.description,
             stream_url=payload.stream_url,
             moderation=ModerationMode(payload.moderation),
+            schedule={name: getattr(payload, name) for name in schedule.FIELDS},
         )
     except ValidationError as exc:
         return await _events_page(
@@ -335,12 +369,22 @@ async def edit_event(
     kept["blocked_terms"] = form.get("blocked_terms", "")
     enabled = form.getall("enabled_filters", [])
     kept["disabled_filters"] = [name for name in FILTERS if name not in enabled]
-    data = {**kept, "blocked_terms": lines(kept["blocked_terms"])}
+    timing, timing_data, unreadable = schedule_form(form, request.app[SETTINGS].zone)
+    data = {**kept, **timing_data, "blocked_terms": lines(kept["blocked_terms"])}
+    kept.update(timing)
+    if unreadable:
+        return await _event_page(request, organiser, 400, edit=kept, edit_errors=unreadable)
     try:
         payload = schemas.EventUpdate.model_validate(data)
-        await request.app[EVENTS].update(code, payload.model_dump())
+        await request.app[EVENTS].update(
+            code, {name: getattr(payload, name) for name in schemas.EventUpdate.model_fields}
+        )
     except ValidationError as exc:
         return await _event_page(request, organiser, 400, edit=kept, edit_errors=field_errors(exc))
+    except LiveError as exc:  # the end put before the start kept: shown beside the form
+        if exc.code != errors.INVALID:
+            raise
+        return await _event_page(request, organiser, 400, edit=kept, edit_errors={"form": exc.message})
     acted(organiser, f"edited event {code}: {', '.join(sorted(data))}")
     raise web.HTTPSeeOther(_event_url(code, "saved", "#edit"))
 
@@ -605,12 +649,14 @@ async def dispose(
 
 def setup(app: web.Application) -> None:
     """The console's own template environment, apart from the participant pages' one."""
-    aiohttp_jinja2.setup(
+    environment = aiohttp_jinja2.setup(
         app,
         app_key=ORGANISE_TEMPLATES,
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(default=True),
     )
+    zone = app[SETTINGS].zone
+    environment.filters["when"] = lambda instant: when(instant, zone)
     app.router.add_get(CONSOLE, console)
     app.router.add_post(f"{CONSOLE}/sign-in", sign_in)
     app.router.add_post(f"{CONSOLE}/sign-out", sign_out)

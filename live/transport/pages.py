@@ -28,10 +28,11 @@ from live.domain.polls import Audience, PollState
 from live.domain.stream import embed
 from live.services.qa import Identity, QAService
 from live.transport import messages, schemas
-from live.transport.http import ASSETS, EVENTS, NOT_FOUND, POLLS, QA, STATUS_OF
+from live.transport.http import ASSETS, EVENTS, NOT_FOUND, POLLS, QA, SETTINGS, STATUS_OF
 from live.transport.http import content_security_policy, set_private_cookie
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
+from live.transport.schedule_page import schedule_context
 from live.transport.socket import device_cookie
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -246,6 +247,7 @@ async def _render(
         "result_rows": result_rows,
         "can_answer": lambda poll: _can_answer(poll, me, is_open),
         "stream": stream,
+        "schedule": schedule_context(visit.event, request.app[SETTINGS].zone),
     }
     response = render_page(request, "event.html", "event", context, path=f"/e/{event['code']}",
                            status=status)

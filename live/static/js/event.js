@@ -273,12 +273,15 @@
   }
 
   let editingProfile = false;
+  document.addEventListener("live:started", () => renderForms());
   function renderForms() {
     if (!state.event) return; /* until the first snapshot the server-rendered forms stand */
     const closed = state.event.state === "closed";
     const joined = me !== null && !editingProfile;
     $("join-form").classList.toggle("hidden", joined || closed);
-    $("ask-form").classList.toggle("hidden", !joined || closed);
+    const ev = state.event;
+    const waiting = ev.starts_at && !ev.advance_questions && Date.now() < Date.parse(ev.starts_at);
+    $("ask-form").classList.toggle("hidden", !joined || closed || Boolean(waiting));
     if (me) {
       $("me-summary").textContent = me.name
         ? fmt(S.youAre, { name: me.name, where: whereText(me.attendance) })

@@ -134,6 +134,7 @@
           q.author_name || S.anonymous,
         ];
         if (q.carried_from) meta.push(liveI18n.plural(S.carriedFrom, q.carried_votes));
+        if (q.asked_before_start) meta.push(S.askedBefore);
         li.append(line("q-text", q.text), line("muted meta", meta.join(" · ")), ...outcome(q));
         return li;
       }),

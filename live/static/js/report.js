@@ -37,8 +37,10 @@
       in_room: report.participants.in_room,
       remote: report.participants.remote,
       poll_answers: b.in_room.poll_answers + b.remote.poll_answers,
+      before_start: report.asked_before_start,
     };
-    $("headline").replaceChildren(...Object.entries(S.figures).flatMap(([key, label]) => figure(key, label, values[key])));
+    const shown = Object.entries(S.figures).filter(([key]) => key !== "before_start" || values[key] > 0);
+    $("headline").replaceChildren(...shown.flatMap(([key, label]) => figure(key, label, values[key])));
   }
 
   function outcome(q) {
