@@ -7,6 +7,8 @@ RATE_LIMITED = "rate_limited"
 CLOSED = "closed"
 CONFLICT = "conflict"
 INTERNAL = "internal"
+#: The database cannot be reached: the command was not done (or not known to be); retry it.
+UNAVAILABLE = "unavailable"
 
 
 def with_article(word: str) -> str:

@@ -171,8 +171,9 @@ async def recount(conn: InThread, question_id: int) -> int:
         "THEN (SELECT count(DISTINCT v.participant_id) FROM votes v "
         "JOIN questions q ON q.id = v.question_id WHERE (q.id = ?1 OR q.merged_into = ?1) "
         "AND v.participant_id != questions.participant_id) "
-        "ELSE (SELECT count(*) FROM votes WHERE question_id = ?1) - EXISTS (SELECT 1 FROM votes "
-        "WHERE question_id = ?1 AND participant_id = questions.participant_id) END "
+        "ELSE (SELECT count(*) FROM votes WHERE question_id = ?1) - CASE WHEN EXISTS (SELECT 1 "
+        "FROM votes WHERE question_id = ?1 AND participant_id = questions.participant_id) "
+        "THEN 1 ELSE 0 END END "
         "WHERE id = ?1",
         (question_id,),
     )
