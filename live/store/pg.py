@@ -179,16 +179,16 @@ class PgDatabase(Store):
                 return
 
     async def _commit_once(self, batch: list[_Unit]) -> None:
+        """Each unit after the first costs one round trip more than its statements: releasing
+        the previous unit's savepoint and opening its own go together."""
         assert self._pool is not None
         async with self._pool.acquire() as conn:
-            await _begin(conn)
-            view = OnWire(conn)
             alone = len(batch) == 1
+            await _begin(conn, "" if alone else "; SAVEPOINT unit")
+            view = OnWire(conn)
             try:
-                for unit in batch:
+                for index, unit in enumerate(batch):
                     unit.result, unit.error = None, None
-                    if not alone:
-                        await conn.execute("SAVEPOINT unit")
                     try:
                         unit.result = await unit.work(view)
                     except Exception as exc:
@@ -197,8 +197,8 @@ class PgDatabase(Store):
                         unit.error = exc
                         if not alone:
                             await conn.execute("ROLLBACK TO SAVEPOINT unit")
-                    if not alone:
-                        await conn.execute("RELEASE SAVEPOINT unit")
+                    if not alone and index < len(batch) - 1:
+                        await conn.execute("RELEASE SAVEPOINT unit; SAVEPOINT unit")
                 await conn.execute("ROLLBACK" if alone and batch[0].error else "COMMIT")
             except BaseException:
                 if not conn.is_closed():
@@ -252,10 +252,11 @@ class _NotBegun(Exception):
     """The transaction could not even begin: nothing ran, so the batch may run again at once."""
 
 
-async def _begin(conn: asyncpg.Connection) -> None:
-    """Open the transaction and take the write lock in one round trip."""
+async def _begin(conn: asyncpg.Connection, then: str) -> None:
+    """Open the transaction and take the write lock (and open the first unit's savepoint) in one
+    round trip."""
     try:
-        await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}){then}")
     except _UNREACHABLE as exc:
         raise _NotBegun(exc) from exc
 
