@@ -107,6 +107,14 @@ class InThread:
         finally:
             cursor.close()
 
+    def updated(self, update: str, select: str, parameters: Any = ()) -> _Ready:
+        """The first value `select` reads after `update` (both taking `parameters`): two
+        statements here, for RETURNING costs SQLite an ephemeral table, three times a SELECT;
+        PostgreSQL's connection makes it one UPDATE … RETURNING."""
+        self._conn.execute(update, parameters).close()
+        row = self._conn.execute(select, parameters).fetchone()
+        return _Ready(None if row is None else row[0])
+
     @property
     def in_transaction(self) -> bool:
         return self._conn.in_transaction

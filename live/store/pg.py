@@ -21,7 +21,7 @@ import asyncpg
 from live.domain import errors
 from live.domain.errors import LiveError
 from live.store.db import DatabaseUnavailable, Store, Work, _Fetched, _Unit
-from live.store.dialect import POSTGRESQL, postgres
+from live.store.dialect import POSTGRESQL, postgres, returning
 from live.store.migrations import MIGRATIONS, script
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,10 @@ class OnWire:
     def execute(self, sql: str, parameters: Any = ()) -> _Pending:
         return _Pending(self._run(sql, parameters))
 
+    async def updated(self, update: str, select: str, parameters: Any = ()) -> Any:
+        """What SQLite's connection reads back with `select` after `update`, in one round trip."""
+        return await self._conn.fetchval(returning(update, select), *parameters)
+
     async def _run(self, sql: str, parameters: Any) -> _Fetched:
         text, returns_id = postgres(sql)
         rows = await self._conn.fetch(text, *parameters)
@@ -154,23 +158,31 @@ class PgDatabase(Store):
                 await pool.close()
 
     async def _commit(self, batch: list[_Unit]) -> None:
-        """Run the batch in one transaction under the write lock; a batch that meets a
-        serialisation failure or a deadlock is run again whole, one whose connection the pool
-        kept from before a server restart is run again on a fresh one (it failed before anything
-        ran), and an unreachable database fails every unit with `unavailable`."""
-        for attempt in range(RETRIES + 1):
+        """Run the batch in one transaction under the write lock.
+
+        Optimistically without savepoints (each costs a round trip): when a unit raises, the
+        batch is rolled back and run again with a savepoint per unit, so that unit alone is
+        undone. A batch that meets a serialisation failure or a deadlock is run again whole, one
+        whose connection the pool kept from before a server restart is run again on a fresh one
+        (it failed before anything ran), and an unreachable database fails every unit with
+        `unavailable`.
+        """
+        guarded, attempts = False, 0
+        while True:
             try:
-                await self._commit_once(batch)
+                await self._commit_once(batch, guarded)
                 return
-            except _RETRIED as exc:
-                if attempt == RETRIES:
-                    _fail_all(batch, exc)
+            except _Guard:
+                guarded = True
+                continue
+            except _RETRIED + (_NotBegun,) as exc:
+                attempts += 1
+                if attempts > RETRIES:
+                    cause = exc if isinstance(exc, _RETRIED) else unavailable(exc.__cause__ or exc)
+                    _fail_all(batch, cause)
                     return
-                log.warning("write conflict (%s); running the batch again", exc.sqlstate)
-            except _NotBegun as exc:
-                if attempt == RETRIES:
-                    _fail_all(batch, unavailable(exc.__cause__ or exc))
-                    return
+                if isinstance(exc, _RETRIED):
+                    log.warning("write conflict (%s); running the batch again", exc.sqlstate)
             except _UNREACHABLE as exc:
                 _fail_all(batch, unavailable(exc))
                 return
@@ -178,13 +190,13 @@ class PgDatabase(Store):
                 _fail_all(batch, exc)
                 return
 
-    async def _commit_once(self, batch: list[_Unit]) -> None:
-        """Each unit after the first costs one round trip more than its statements: releasing
-        the previous unit's savepoint and opening its own go together."""
+    async def _commit_once(self, batch: list[_Unit], guarded: bool) -> None:
+        """Guarded, each unit after the first costs one round trip more than its statements:
+        releasing the previous unit's savepoint and opening its own go together."""
         assert self._pool is not None
         async with self._pool.acquire() as conn:
-            alone = len(batch) == 1
-            await _begin(conn, "" if alone else "; SAVEPOINT unit")
+            guarded = guarded and len(batch) > 1
+            await _begin(conn, "; SAVEPOINT unit" if guarded else "")
             view = OnWire(conn)
             try:
                 for index, unit in enumerate(batch):
@@ -194,12 +206,14 @@ class PgDatabase(Store):
                     except Exception as exc:
                         if isinstance(exc, _RETRIED + _UNREACHABLE):
                             raise
+                        if len(batch) > 1 and not guarded:
+                            raise _Guard from exc
                         unit.error = exc
-                        if not alone:
+                        if guarded:
                             await conn.execute("ROLLBACK TO SAVEPOINT unit")
-                    if not alone and index < len(batch) - 1:
+                    if guarded and index < len(batch) - 1:
                         await conn.execute("RELEASE SAVEPOINT unit; SAVEPOINT unit")
-                await conn.execute("ROLLBACK" if alone and batch[0].error else "COMMIT")
+                await conn.execute("ROLLBACK" if len(batch) == 1 and batch[0].error else "COMMIT")
             except BaseException:
                 if not conn.is_closed():
                     with contextlib.suppress(*_UNREACHABLE, asyncpg.PostgresError):
@@ -246,6 +260,10 @@ class PgDatabase(Store):
                 yield make(rows)
         finally:
             await self._pool.release(conn)
+
+
+class _Guard(Exception):
+    """A unit raised in a batch run without savepoints: run the batch again with them."""
 
 
 class _NotBegun(Exception):
