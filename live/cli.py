@@ -234,7 +234,7 @@ def db_copy(args: argparse.Namespace) -> int:
     try:
         Settings(database_url=args.to)
     except ValidationError:
-        raise LiveError(errors.INVALID, f"--to must be a postgresql:// URL, not {args.to!r}.") from None
+        raise LiveError(errors.INVALID, "--to must be a postgresql:// URL.") from None
     target = store_label(Settings(database_url=args.to))
     try:
         copied = asyncio.run(store_copy.copy(settings.db, args.to))

@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         """Anything else would be taken for a PostgreSQL server and fail only at the first write."""
         if value and value.partition("://")[0] not in ("postgresql", "postgres"):
-            raise ValueError(f"not a postgresql:// URL: {value!r}")
+            raise ValueError("not a postgresql:// URL (the value is not repeated: it may hold a password)")
         return value
 
     @field_validator("trusted_proxies")

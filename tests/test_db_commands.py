@@ -143,8 +143,10 @@ async def test_copy_moves_every_table_with_its_ids_and_the_server_goes_on_from_t
 
 
 def test_copy_refuses_what_is_not_a_postgresql_url_or_a_missing_file(tmp_path):
-    wrong = live("db", "copy", "--db", str(tmp_path / "x.db"), "--to", "mysql://somewhere/db")
-    assert wrong.returncode == 2 and "postgresql:// URL" in wrong.stdout
+    wrong = live("db", "copy", "--db", str(tmp_path / "x.db"), "--to", "mysql://me:hunter2@somewhere/db")
+    assert wrong.returncode == 2 and "postgresql:// URL" in wrong.stdout and "hunter2" not in wrong.stdout
+    unset = live("serve", "--db", str(tmp_path / "x.db"), env={"LIVE_DATABASE_URL": "mysql://me:hunter2@db/x"})
+    assert unset.returncode == 2 and "LIVE_DATABASE_URL" in unset.stdout and "hunter2" not in unset.stdout
     missing = live("db", "copy", "--db", str(tmp_path / "none.db"), "--to", "postgresql://127.0.0.1:1/x")
     assert missing.returncode == 2 and "There is no SQLite file" in missing.stdout
 
