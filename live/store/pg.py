@@ -53,7 +53,7 @@ _UNREACHABLE = (
     asyncpg.OperatorInterventionError,
     asyncpg.InsufficientResourcesError,
 )
-UNAVAILABLE_MESSAGE = "The database cannot be reached just now; nothing was changed. Try again."
+UNAVAILABLE_MESSAGE = "The database cannot be reached just now; please try again in a moment."
 
 
 def unavailable(exc: BaseException) -> LiveError:
@@ -194,7 +194,7 @@ class PgDatabase(Store):
         """Guarded, each unit after the first costs one round trip more than its statements:
         releasing the previous unit's savepoint and opening its own go together."""
         assert self._pool is not None
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=CONNECT_TIMEOUT) as conn:
             guarded = guarded and len(batch) > 1
             await _begin(conn, "; SAVEPOINT unit" if guarded else "")
             view = OnWire(conn)
@@ -224,7 +224,7 @@ class PgDatabase(Store):
         """One REPEATABLE READ READ ONLY transaction on a pooled connection: one consistent state."""
         assert self._pool is not None, "database is not open"
         try:
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire(timeout=CONNECT_TIMEOUT) as conn:
                 async with conn.transaction(isolation="repeatable_read", readonly=True):
                     return await work(OnWire(conn))
         except _UNREACHABLE as exc:
@@ -246,7 +246,7 @@ class PgDatabase(Store):
         """A pooled connection in one REPEATABLE READ READ ONLY transaction, read by cursors."""
         assert self._pool is not None, "database is not open"
         try:
-            conn = await self._pool.acquire()
+            conn = await self._pool.acquire(timeout=CONNECT_TIMEOUT)
         except _UNREACHABLE as exc:
             raise unavailable(exc) from exc
         try:
