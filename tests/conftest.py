@@ -54,7 +54,7 @@ def store(request) -> str:
 
 @pytest.fixture
 def database_url(request, store) -> str:
-    """Empty for SQLite; for PostgreSQL the URL of a throwaway database, dropped after the test."""
+    """Empty for SQLite; for PostgreSQL the URL of a throwaway database, dropped at the end."""
     if store == "sqlite":
         yield ""
         return
@@ -63,7 +63,7 @@ def database_url(request, store) -> str:
     try:
         yield url
     finally:
-        server.drop_database(url)
+        server.release(url)
 
 
 @pytest.fixture(autouse=True)

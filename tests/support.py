@@ -36,6 +36,8 @@ class Postgres:
     def __init__(self, url: str) -> None:
         self.url = url
         self.template = f"live_tpl_{secrets.token_hex(4)}"
+        self._dropper = concurrent.futures.ThreadPoolExecutor(1)
+        self._released: list[concurrent.futures.Future] = []
 
     def _at(self, name: str) -> str:
         parts = urllib.parse.urlsplit(self.url)
@@ -71,6 +73,10 @@ class Postgres:
             pool.submit(asyncio.run, PgDatabase(self._at(self.template)).migrate()).result()
 
     def drop_template(self) -> None:
+        """Drop the template once the tests' databases are dropped (see `release`)."""
+        self._dropper.shutdown(wait=True)
+        for dropped in self._released:
+            dropped.result()
         self.admin(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)")
 
     def create_database(self, empty: bool = False) -> str:
@@ -82,6 +88,11 @@ class Postgres:
     def drop_database(self, url: str) -> None:
         name = urllib.parse.urlsplit(url).path.lstrip("/")
         self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def release(self, url: str) -> None:
+        """Drop a test's database in the background while the next test runs: waiting for each
+        drop would add a tenth of a second to every test."""
+        self._released.append(self._dropper.submit(self.drop_database, url))
 
 
 class StoreSQL:
