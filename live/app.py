@@ -22,7 +22,7 @@ from live.services.organisers import OrganiserService
 from live.services.record import RecordService
 from live.services.steward import StewardService
 from live.settings import Settings
-from live.store import Database
+from live.store import Store, open_store
 from live.transport import broadcast, http, moderation_http, organise, pages, proxy
 from live.transport import record_http, schedule_page, steward_http, wire
 from live.transport.http import EVENTS, POLLS, QA, SETTINGS, SIGNINS
@@ -41,7 +41,7 @@ SOCKET_CLOSE_TIMEOUT = 1.0
 DEMO_TITLE = "Demo: citizens' assembly"
 DEMO_DESCRIPTION = "A demonstration event. Ask a question, upvote the ones you want answered."
 
-DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
+DATABASE: web.AppKey[Store] = web.AppKey("database", Store)
 FANOUT: web.AppKey[Fanout] = web.AppKey("fanout", Fanout)
 SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
 
@@ -169,7 +169,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     organise.setup(app)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        db = Database(settings.db)
+        db = open_store(settings.database_url, settings.db)
         await db.open()
         if not sio.manager_initialized:  # subscribe to Redis now, not at the first connection
             sio.manager_initialized = True

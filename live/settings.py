@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on.")
     db: Path = Field(Path("live.db"), description="Path of the SQLite database file.")
+    database_url: str = Field(
+        "", description="PostgreSQL URL (postgresql://user@host/name, PostgreSQL 13 or newer) "
+        "that every process on every host shares; empty means the SQLite file at db.",
+    )
     public_url: str = Field(
         "",
         description="Base URL people use to reach the server, for printed links and QR codes; "
@@ -139,6 +143,14 @@ class Settings(BaseSettings):
         """redis-py takes only these; any other URL leaves the listener retrying at full speed."""
         if value and value.partition("://")[0] not in REDIS_SCHEMES:
             raise ValueError(f"not a redis://, rediss:// or unix:// URL: {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Anything else would be taken for a PostgreSQL server and fail only at the first write."""
+        if value and value.partition("://")[0] not in ("postgresql", "postgres"):
+            raise ValueError("not a postgresql:// URL (the value is not repeated: it may hold a password)")
         return value
 
     @field_validator("trusted_proxies")

@@ -42,7 +42,7 @@ class ExportService:
             "generated_at": time.time(),
             "names_included": names,
         }
-        async with export_store.snapshot(self.db.path) as snap:
+        async with export_store.snapshot(self.db) as snap:
             yield (json.dumps(head)[:-1] + ', "events": [').encode()
             for number, event in enumerate(await snap.events(event_ids)):
                 opening = json.dumps(shape.event_header(event))[:-1]
@@ -76,7 +76,7 @@ class ExportService:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
-        async with export_store.snapshot(self.db.path) as snap:
+        async with export_store.snapshot(self.db) as snap:
             for event in await snap.events(event_ids):
                 rows = 0
                 async for name, row in self._sections(snap, event, names):

@@ -112,12 +112,11 @@ async def update_event(conn: InThread, event_id: int, fields: dict) -> None:
 
 
 async def next_seq(conn: InThread, event_id: int) -> int:
-    """Advance the event's sequence inside the caller's transaction and return the new value
-    (read back with a SELECT: RETURNING costs SQLite an ephemeral table, three times as much)."""
-    await conn.execute("UPDATE events SET seq = seq + 1 WHERE id = ?", (event_id,))
-    async with conn.execute("SELECT seq FROM events WHERE id = ?", (event_id,)) as cur:
-        (seq,) = await cur.fetchone()
-    return seq
+    """Advance the event's sequence inside the caller's transaction and return the new value."""
+    return await conn.updated(
+        "UPDATE events SET seq = seq + 1 WHERE id = ?", "SELECT seq FROM events WHERE id = ?",
+        (event_id,),
+    )
 
 
 async def moderator_secret_hash(conn: InThread, event_id: int) -> str:

@@ -164,23 +164,20 @@ async def recount(conn: InThread, question_id: int) -> int:
     A person who voted for both counts once; the author never counts for their own question.
     Without merges every row is a distinct voter, so the count is a plain range count on the
     primary key, without the temporary b-tree DISTINCT needs (four times faster at 2,500 votes).
-    The count is read back with a SELECT: RETURNING costs SQLite an ephemeral table, about
-    three times the SELECT.
     """
-    await conn.execute(
+    return await conn.updated(
         "UPDATE questions SET votes = CASE WHEN EXISTS "
         "(SELECT 1 FROM questions m WHERE m.merged_into = ?1) "
         "THEN (SELECT count(DISTINCT v.participant_id) FROM votes v "
         "JOIN questions q ON q.id = v.question_id WHERE (q.id = ?1 OR q.merged_into = ?1) "
         "AND v.participant_id != questions.participant_id) "
-        "ELSE (SELECT count(*) FROM votes WHERE question_id = ?1) - EXISTS (SELECT 1 FROM votes "
-        "WHERE question_id = ?1 AND participant_id = questions.participant_id) END "
+        "ELSE (SELECT count(*) FROM votes WHERE question_id = ?1) - CASE WHEN EXISTS (SELECT 1 "
+        "FROM votes WHERE question_id = ?1 AND participant_id = questions.participant_id) "
+        "THEN 1 ELSE 0 END END "
         "WHERE id = ?1",
+        "SELECT votes FROM questions WHERE id = ?1",
         (question_id,),
     )
-    async with conn.execute("SELECT votes FROM questions WHERE id = ?", (question_id,)) as cur:
-        (votes,) = await cur.fetchone()
-    return votes
 
 
 async def votes_of(conn: InThread, participant_id: int, event_id: int) -> list[int]:

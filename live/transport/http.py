@@ -58,6 +58,7 @@ STATUS_OF = {
     errors.NOT_STARTED: 409,
     errors.RATE_LIMITED: 429,
     errors.INTERNAL: 500,
+    errors.UNAVAILABLE: 503,
 }
 
 EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
@@ -277,7 +278,7 @@ async def health(request: web.Request) -> web.Response:
         problem = str(exc)
     if problem is not None:
         return web.json_response(
-            messages.error(errors.INTERNAL, f"database: {problem}"), status=503
+            messages.error(errors.UNAVAILABLE, f"database: {problem}"), status=503
         )
     return reply({"database": "ok", "redis": request.app[REDIS_STATUS]()})
 
