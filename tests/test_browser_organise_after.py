@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from moderators import moderator
 from support import ORGANISER_TOKEN, joined
-from test_browser_organise import LAPTOP, PHONE, create_event, sign_in
+from test_browser_organise import LAPTOP, PHONE, check, create_event, sign_in
 
 
 async def log_of(server, code: str) -> list[dict]:
@@ -179,6 +179,8 @@ async def test_the_preview_shows_what_the_public_record_shows(server, browser):
         "(items) => items.map((li) => [li.dataset.id, li.dataset.disposition])") == questions
     assert await public.locator("#withheld-rows td:last-child").all_inner_texts() == \
         await page.locator("tbody td:last-child").all_inner_texts()
+    await page.set_viewport_size(PHONE)
+    await check(page, "preview with withheld questions", PHONE["width"])
 
 
 async def figures(page) -> dict:
