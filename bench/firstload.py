@@ -42,7 +42,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=5, help="cold and warm loads, each this many times")
     p.add_argument("--down-kbps", type=float, default=400)
     p.add_argument("--up-kbps", type=float, default=400)
-    p.add_argument("--rtt-ms", type=float, default=400, help="round-trip time added to each request")
+    p.add_argument("--rtt-ms", type=float, default=400,
+                   help="round-trip time added to each request")
     p.add_argument("--timeout", type=float, default=60, help="seconds allowed for one load")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--label", default="")
@@ -86,7 +87,8 @@ async def load(context, url: str, conditions: dict, timeout_ms: float) -> dict:
     await cdp.send("Network.enable")
     await cdp.send("Network.emulateNetworkConditions", conditions)
     documents: list[str] = []
-    page.on("framenavigated", lambda frame: frame == page.main_frame and documents.append(frame.url))
+    page.on("framenavigated",
+            lambda frame: frame == page.main_frame and documents.append(frame.url))
     try:
         start = time.monotonic()
         await page.goto(url, wait_until="commit", timeout=timeout_ms)
@@ -95,7 +97,8 @@ async def load(context, url: str, conditions: dict, timeout_ms: float) -> dict:
         await page.get_by_role("button", name="I'm in the room").click(timeout=timeout_ms)
         await page.locator("#ask-text").wait_for(state="visible", timeout=timeout_ms)
         joined = time.monotonic()
-        await page.locator("#connection[data-state=online]").wait_for(state="attached", timeout=timeout_ms)
+        online = page.locator("#connection[data-state=online]")
+        await online.wait_for(state="attached", timeout=timeout_ms)
         live = time.monotonic()
         return {"questions_ms": (shown - start) * 1000, "joined_ms": (joined - start) * 1000,
                 "live_ms": (live - start) * 1000,

@@ -80,7 +80,7 @@ OUTCOMES = {
 DISPOSE_FIELDS = ("disposition", "response", "referred_to", "due_date", "stream_time")
 #: What one outcome given to several questions at once may carry: no single time in the stream.
 BULK_FIELDS = ("disposition", "response", "referred_to", "due_date")
-#: How the public record names the figures and the reasons for withholding (static/js/strings/record.js).
+#: The public record's words for its figures and reasons (static/js/strings/record.js).
 RECORD_FIGURES = {
     "received": "Questions received",
     "published": "Published",
@@ -689,7 +689,9 @@ async def set_series(
     code = request.match_info["code"]
     kept = {"series": form.get("series", "")}
     try:
-        payload = record_schemas.SetSeries.model_validate({"series": kept["series"].strip() or None})
+        payload = record_schemas.SetSeries.model_validate(
+            {"series": kept["series"].strip() or None}
+        )
     except ValidationError as exc:
         return await _series_page(
             request, organiser, 400, series=kept, series_errors=field_errors(exc)
