@@ -1,6 +1,7 @@
 """`python -m bench [SCENARIO ...]`: run scenarios against `live serve`, the raw baseline and Node.
 
 Prints a markdown table and appends one JSON line per scenario and target to --out.
+`python -m bench firstload` times the participant page's first load in Chromium instead.
 """
 
 import argparse
@@ -13,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import scenarios
+from bench import firstload, scenarios
 from bench.loadgen import generator_loop
 from bench.runner import (ROOT, BaselineTarget, Generator, LiveTarget, NodeTarget, Target,
                           install_node_modules, machine, node_missing, node_versions, pinning,
@@ -223,6 +224,9 @@ def store_ratios(results: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["firstload"]:
+        return firstload.main(argv[1:])
     args = parse_args(argv)
 
     chosen = chosen_scenarios(args.scenarios)

@@ -3,6 +3,7 @@
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from aiohttp import web
 from multidict import MultiDict
 from pydantic import ValidationError
 
+from live import strings
 from live.domain import errors, schedule
 from live.domain.errors import LiveError
 from live.domain.export import TABLES
@@ -23,7 +25,7 @@ from live.services.organisers import Organiser
 from live.transport import record_schemas, schemas
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS, STATUS_OF, links, retry_after
 from live.transport.http import set_private_cookie
-from live.transport.moderation_http import MALFORMED_FORM
+from live.transport.moderation_http import MALFORMED_FORM, MODERATION
 from live.transport.organiser_session import COOKIE, ORGANISERS, signed_in
 from live.transport.proxy import client_address
 from live.transport.record_http import RECORD
@@ -78,6 +80,10 @@ OUTCOMES = {
     "open": "No outcome yet",
 }
 DISPOSE_FIELDS = ("disposition", "response", "referred_to", "due_date", "stream_time")
+#: What one outcome given to several questions at once may carry: no single time in the stream.
+BULK_FIELDS = ("disposition", "response", "referred_to", "due_date")
+#: The public record's words, from its English table: the preview shows what the public reads.
+RECORD_WORDS = strings.STRINGS["en"]["record"]
 POLL_NUMBERS = ("max_choices", "scale_min", "scale_max", "max_entries")
 POLL_DEFAULTS = {
     "kind": "single", "question": "", "options": "", "audience": "everyone", "visibility": "live",
@@ -573,8 +579,18 @@ async def _after_page(
     questions = sorted(record["questions"], key=lambda q: (-q["votes"], q["id"]))
     for question in questions:
         question["form"] = kept if question["id"] == failed else outcome_fields(question)
-    notice = "Outcome saved." if request.query.get("done") == "disposed" else None
+    notice = {"disposed": "Outcome saved."}.get(request.query.get("done", ""))
+    if request.query.get("done") == "disposed_many":
+        count = request.query.get("n", "")
+        notice = f"Outcome saved for {count if count.isdigit() else 'the chosen'} questions."
+    bulk = context.pop("bulk", None) or {
+        **dict.fromkeys(BULK_FIELDS, ""),
+        "chosen": [q["id"] for q in questions if q["disposition"] == "open"]
+        if request.query.get("select") == "all" else [],
+    }
     return render(request, "after.html", {
+        "bulk": bulk,
+        "bulk_errors": {},
         "organiser": organiser,
         "event": await request.app[EVENTS].event(request.match_info["code"]),
         "waiting": [q for q in questions if q["disposition"] == "open"],
@@ -647,6 +663,147 @@ async def dispose(
     raise web.HTTPSeeOther(f"{CONSOLE}/events/{code}/after?done=disposed#waiting-heading")
 
 
+async def _series_page(
+    request: web.Request, organiser: Organiser, status: int = 200, **context: object
+) -> web.Response:
+    event = await request.app[EVENTS].event(request.match_info["code"])
+    members = await request.app[RECORD].series(event["series"]) if event["series"] else []
+    known = sorted({e["series"] for e in await request.app[EVENTS].all() if e["series"]})
+    done = request.query.get("done", "")
+    count = request.query.get("n", "")
+    notice = {
+        "filed": f"Filed in the series {event['series']}." if event["series"] else "",
+        "unfiled": "No longer in a series.",
+        "carried": (f"Carried {count} {'question' if count == '1' else 'questions'} over "
+                    f"from {request.query.get('from', 'the earlier event')[:32]}."
+                    if count.isdigit() else ""),
+    }.get(done) or None
+    return render(request, "series.html", {
+        "organiser": organiser,
+        "event": event,
+        "known": known,
+        "sources": [m for m in members if m["id"] != event["id"]],
+        "series": {"series": event["series"] or ""},
+        "series_errors": {},
+        "notice": notice,
+        "error": None,
+        **context,
+    }, status)
+
+
+@page
+@event_route
+async def series_page(request: web.Request, organiser: Organiser) -> web.StreamResponse:
+    """The event's series, and carrying the unanswered questions of another of its events over."""
+    return await _series_page(request, organiser)
+
+
+@action
+@event_route
+async def set_series(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
+    """File the event in a series by name (a new name starts one), or take it out of its series."""
+    code = request.match_info["code"]
+    kept = {"series": form.get("series", "")}
+    try:
+        payload = record_schemas.SetSeries.model_validate(
+            {"series": kept["series"].strip() or None}
+        )
+    except ValidationError as exc:
+        return await _series_page(
+            request, organiser, 400, series=kept, series_errors=field_errors(exc)
+        )
+    await request.app[RECORD].set_series(code, payload.series)
+    acted(organiser, f"put event {code} in the series {payload.series}" if payload.series
+          else f"took event {code} out of its series")
+    done = "filed" if payload.series else "unfiled"
+    raise web.HTTPSeeOther(f"{CONSOLE}/events/{code}/series?done={done}")
+
+
+@action
+@event_route
+async def carry(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+    """Copy another event's unanswered questions into this one, by the API's rules."""
+    code = request.match_info["code"]
+    try:
+        payload = record_schemas.Carry.model_validate({"from_event": form.get("from_event", "")})
+        result = await request.app[RECORD].carry(payload.from_event, code, organiser.name)
+    except ValidationError:
+        return await _series_page(request, organiser, 400, error="Choose the event to carry from.")
+    except LiveError as exc:
+        return await _series_page(
+            request, organiser, STATUS_OF.get(exc.code, 400), error=exc.message
+        )
+    count = len(result["carried"])
+    acted(organiser, f"carried {count} questions from event {payload.from_event} into {code}")
+    raise web.HTTPSeeOther(
+        f"{CONSOLE}/events/{code}/series?done=carried&n={count}&from={payload.from_event}"
+    )
+
+
+@page
+@event_route
+async def record_preview(request: web.Request, organiser: Organiser) -> web.StreamResponse:
+    """The public record as the public will read it, with the words its page uses."""
+    code = request.match_info["code"]
+    record = await request.app[MODERATION].record(code)
+    listed = await request.app[RECORD].questions(code)
+    return render(request, "record.html", {
+        "organiser": organiser,
+        "event": await request.app[EVENTS].event(code),
+        "record": record,
+        "figures": RECORD_WORDS["figures"],
+        "reasons": RECORD_WORDS["reasons"],
+        "outcomes": RECORD_WORDS["dispositions"],
+        "questions": sorted(listed["questions"], key=lambda q: (-q["votes"], q["id"])),
+    })
+
+
+def chosen_ids(form: Form) -> list[int]:
+    """The ticked questions' ids, each once, in the order shown; anything else is ignored."""
+    found: list[int] = []
+    for value in form.getall("question_id", []):
+        if value.isdigit() and len(value) <= 15 and int(value) not in found:
+            found.append(int(value))
+    return found
+
+
+@action
+@event_route
+async def dispose_many(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
+    """One outcome for every ticked question, in one write: all are saved, or none is."""
+    code = request.match_info["code"]
+    chosen = chosen_ids(form)
+    bulk = {**{name: form.get(name, "") for name in BULK_FIELDS}, "chosen": chosen}
+    data: dict = {name: bulk[name] or None for name in BULK_FIELDS}
+    event = await request.app[RECORD].event(code)
+    try:
+        if not chosen:
+            raise LiveError(errors.INVALID, "Tick at least one question to give it this outcome.")
+        payloads = [
+            record_schemas.Dispose.model_validate({**data, "question_id": question_id})
+            for question_id in chosen
+        ]
+        await request.app[RECORD].dispose_many(
+            event["id"], organiser.name, chosen, payloads[0].outcome()
+        )
+    except ValidationError as exc:
+        return await _after_page(request, organiser, 400, bulk=bulk, bulk_errors=field_errors(exc))
+    except LiveError as exc:
+        return await _after_page(
+            request, organiser, STATUS_OF.get(exc.code, 400), bulk=bulk,
+            bulk_errors={"form": exc.message},
+        )
+    for question_id in chosen:
+        acted(organiser, f"gave question {question_id} of {code} the outcome {data['disposition']}")
+    raise web.HTTPSeeOther(
+        f"{CONSOLE}/events/{code}/after?done=disposed_many&n={len(chosen)}#waiting-heading"
+    )
+
+
 def setup(app: web.Application) -> None:
     """The console's own template environment, apart from the participant pages' one."""
     environment = aiohttp_jinja2.setup(
@@ -657,6 +814,7 @@ def setup(app: web.Application) -> None:
     )
     zone = app[SETTINGS].zone
     environment.filters["when"] = lambda instant: when(instant, zone)
+    environment.filters["utc_time"] = lambda seconds: time.strftime("%H:%M:%S", time.gmtime(seconds))
     app.router.add_get(CONSOLE, console)
     app.router.add_post(f"{CONSOLE}/sign-in", sign_in)
     app.router.add_post(f"{CONSOLE}/sign-out", sign_out)
@@ -674,6 +832,11 @@ def setup(app: web.Application) -> None:
     app.router.add_post(
         f"{CONSOLE}/events/{{code}}/questions/{{question_id:\\d{{1,15}}}}/disposition", dispose
     )
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/outcomes", dispose_many)
+    app.router.add_get(f"{CONSOLE}/events/{{code}}/record", record_preview)
+    app.router.add_get(f"{CONSOLE}/events/{{code}}/series", series_page)
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/series", set_series)
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/carry", carry)
     poll = f"{CONSOLE}/events/{{code}}/polls/{{poll_id:\\d{{1,15}}}}"
     app.router.add_post(f"{poll}/open", _poll_state(PollState.OPEN))
     app.router.add_post(f"{poll}/close", _poll_state(PollState.CLOSED))

@@ -418,7 +418,7 @@
   async function perform(action, q) {
     const origin = placeOf(q);
     const result = await performOn(action, q);
-    if (origin && action !== "reject") focusAfter(origin);
+    if (origin && !["reject", "edit", "label", "merge"].includes(action)) focusAfter(origin);
     return result;
   }
 
@@ -429,21 +429,7 @@
     if (action === "focus") return act("focus", q);
     if (action === "unfocus") return report(await send("focus", {}));
     if (action === "reject") return openReject(q, document.activeElement);
-    if (action === "edit") {
-      const text = prompt(S.editPrompt, q.text);
-      if (text !== null && text.trim() && text.trim() !== q.text) return act("edit", q, { text });
-      return null;
-    }
-    if (action === "label") {
-      const topic = prompt(S.labelPrompt, q.topic || "");
-      if (topic !== null) return act("label", q, { topic: topic.trim() || null });
-      return null;
-    }
-    if (action === "merge") {
-      const into = Number(prompt(S.mergePrompt, q.duplicate_of || ""));
-      if (into) return act("merge", q, { into });
-      return null;
-    }
+    if (action === "edit" || action === "label" || action === "merge") return openAsking(action, q, document.activeElement);
     if (action === "merge-suggested") return act("merge", q, { into: q.duplicate_of });
     if (action === "mute" || action === "unmute") {
       return report(await send(action, { participant_id: q.participant_id }));
@@ -493,6 +479,95 @@
   });
   $("reject-cancel").addEventListener("click", closeReject);
 
+  /* Edit, label and merge ask in a modal dialog that stays open, with the server's answer inside, until it succeeds. */
+  const asking = {
+    edit: {
+      fill: (q) => q.text,
+      payload: (value, q) => (value.trim() === q.text ? null : { text: value }),
+    },
+    label: {
+      fill: (q) => q.topic || "",
+      payload: (value) => ({ topic: value.trim() || null }),
+    },
+    merge: {
+      fill: (q) => (q.duplicate_of ? String(q.duplicate_of) : ""),
+      payload: (value) => {
+        const into = value.trim().replace(/^#/, "");
+        return /^\d{1,15}$/.test(into) ? { into: Number(into) } : { error: S.mergeNumber };
+      },
+    },
+  };
+  let asked = null;
+  function optionsFor(list, entries) {
+    $(list).replaceChildren(
+      ...entries.map(([value, label]) => {
+        const option = document.createElement("option");
+        option.value = value;
+        if (label) option.label = label;
+        return option;
+      }),
+    );
+  }
+  function openAsking(kind, q, opener) {
+    asked = { kind, q, opener: opener && opener !== document.body ? opener : null };
+    $(`${kind}-text`).textContent = q.text;
+    $(`${kind}-error`).textContent = "";
+    $(`${kind}-field`).value = asking[kind].fill(q);
+    $(`${kind}-field`).removeAttribute("aria-invalid");
+    if (kind === "label") {
+      const topics = new Set([...questions.values()].map((other) => other.topic).filter(Boolean));
+      optionsFor("known-topics", [...topics].sort().map((topic) => [topic]));
+    }
+    if (kind === "merge") {
+      optionsFor("merge-targets", [...questions.values()]
+        .filter((other) => other.id !== q.id && (other.status === "published" || other.status === "answered" || other.status === "pending"))
+        .map((other) => [String(other.id), fmt(S.mergeTarget, { id: other.id, text: other.text })]));
+    }
+    $(`${kind}-dialog`).showModal();
+    $(`${kind}-field`).focus();
+  }
+  for (const kind of Object.keys(asking)) {
+    const dialog = $(`${kind}-dialog`);
+    dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      const was = asked;
+      asked = null;
+      if (!was || was.done) return;
+      const li = document.querySelector(`li[data-id="${was.q.id}"]`);
+      const opener = was.opener && was.opener.isConnected ? was.opener : li && li.querySelector(`[data-action="${kind}"]`);
+      if (opener) opener.focus();
+      else if (li) li.focus();
+    });
+    $(`${kind}-form`).addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!asked) return;
+      const q = questions.get(asked.q.id) || asked.q;
+      const payload = asking[kind].payload($(`${kind}-field`).value, q);
+      const shown = (message) => {
+        $(`${kind}-error`).textContent = message;
+        $(`${kind}-field`).setAttribute("aria-invalid", "true");
+        $(`${kind}-field`).focus();
+      };
+      if (payload && payload.error) return shown(payload.error);
+      if (payload === null) return dialog.close();
+      const origin = placeOf(q);
+      const reply = await send(kind, { question_id: q.id, version: q.version, ...payload });
+      if (!reply.ok) {
+        if (reply.error.code === "conflict" && reply.error.details) {
+          questions.set(reply.error.details.question.id, reply.error.details.question);
+          render();
+          if (asked) asked.q = reply.error.details.question;
+          return shown(fmt(S.conflict, { who: S.someone }));
+        }
+        return shown(reply.error.message);
+      }
+      asked.done = true;
+      dialog.close();
+      report(reply);
+      if (origin) focusAfter(origin);
+    });
+  }
+
   for (const list of [$("queue"), $("published")]) {
     /* The keys act on the card that has focus, wherever an action left it. */
     list.addEventListener("focusin", (e) => {
@@ -525,7 +600,7 @@
   const KEYS = { a: "approve", r: "reject", s: "focus", d: "answer", x: "archive", e: "edit" };
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest("input, textarea, select")) return;
-    if ($("reject-dialog").open) return;
+    if (document.querySelector("dialog[open]")) return;
     const list = ordered();
     if (!list.length) return;
     const index = list.findIndex((q) => q.id === selected);

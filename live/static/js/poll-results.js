@@ -58,7 +58,7 @@ window.livePollResults = (() => {
   }
 
   function table(poll, data, S) {
-    const node = el("table", { class: "sr-only" });
+    const node = el("table");
     node.append(el("caption", {}, fmt(S.resultsOf, { question: poll.question })));
     const head = el("tr");
     for (const h of [S.colOption, poll.kind === "ranking" ? S.colScore : S.colAll, S.colRoom, S.colRemote]) {
@@ -70,7 +70,10 @@ window.livePollResults = (() => {
       row.forEach((cell, i) => tr.append(el(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}, String(cell))));
       node.append(tr);
     }
-    return node;
+    /* A table ignores its height, so a div out of sight clips it: a long table never stretches its box. */
+    const hidden = el("div", { class: "sr-only" });
+    hidden.append(node);
+    return hidden;
   }
 
   function render(poll, S) {

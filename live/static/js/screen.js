@@ -227,14 +227,15 @@
   function fit() {
     const list = $("top-list");
     const section = $("top");
+    const pollFits = () => {
+      if ($("poll").classList.contains("hidden")) return true;
+      const min = $("focus").classList.contains("hidden") ? POLL_TYPE.min : POLL_TYPE.beside;
+      return fitType($("poll"), $("poll"), min, POLL_TYPE.max);
+    };
     const stageFits = () => {
       let fits = true;
       if (!$("focus").classList.contains("hidden")) fits = fitType($("focus-text"), $("focus"), FOCUS_TYPE.min, FOCUS_TYPE.max) && fits;
-      if (!$("poll").classList.contains("hidden")) {
-        const min = $("focus").classList.contains("hidden") ? POLL_TYPE.min : POLL_TYPE.beside;
-        fits = fitType($("poll"), $("poll"), min, POLL_TYPE.max) && fits;
-      }
-      return fits;
+      return pollFits() && fits;
     };
     $("poll").classList.remove("tight");
     section.classList.remove("empty");
@@ -245,6 +246,15 @@
     if (!stageFits()) {
       $("poll").classList.add("tight");
       stageFits();
+    }
+    /* Then open-text answers give way oldest first, and the cloud's rarest words, as top questions did. */
+    const answers = $("poll").querySelector(".answers");
+    const cloud = $("poll").querySelector(".cloud");
+    const items = answers || cloud;
+    while (items && items.children.length > 1 && !pollFits()) {
+      const item = answers ? answers.firstElementChild : cloud.lastElementChild;
+      if (cloud && item.nextSibling) item.nextSibling.remove();
+      item.remove();
     }
     while (list.lastElementChild && section.scrollHeight > section.clientHeight) list.lastElementChild.remove();
     section.classList.toggle("empty", !list.lastElementChild);
@@ -288,5 +298,8 @@
     );
     fit();
   }
-  addEventListener("resize", () => render());
+  addEventListener("resize", () => {
+    shownPoll = "";
+    render();
+  });
 })();
