@@ -23,7 +23,7 @@ from live.transport import schemas
 from live.transport.organise import FILTERS
 from live.transport.organiser_session import ORGANISERS
 from moderators import moderator
-from support import Server, connect_refusal, joined, running_server
+from support import Client, Server, connect_refusal, joined, running_server
 
 PASSWORD = re.compile(r"Password \(shown once, keep it safe\): (\S+)")
 
@@ -595,3 +595,20 @@ async def test_several_outcomes_series_and_carry_refuse_hostile_input_and_change
         assert status == 404
     _, body = await server.api("GET", f"/api/events/{code}/record/questions")
     assert len(body["data"]["questions"]) == 2 and body["data"]["event"]["series"] is None
+
+
+async def test_the_console_switches_the_moderation_mode_under_the_organisers_name(server, signed_in):
+    code, _ = await create_event(signed_in)
+    watcher = await Client(server, code).connect()
+    status, page, _ = await signed_in.post(f"/organise/events/{code}", {"title": "Assembly", "moderation": "sideways"})
+    assert status == 400 and "Choose pre-moderation or post-moderation." in page
+    status, page, _ = await signed_in.post(f"/organise/events/{code}", {"title": "Assembly", "moderation": "pre"})
+    assert status == 200 and "Saved." in page
+    assert re.search(r'name="moderation" value="pre" checked', page)
+    assert (await watcher.snapshot())["stage"]["mode"] == "pre"
+    status, body = await server.api("GET", f"/api/events/{code}/export.json")
+    (section,) = body["events"]
+    assert [(e["moderator"], e["action"], e["details"]) for e in section["moderation_log"]] == [
+        ("Priya", "mode", {"mode": "pre"})
+    ]
+    await watcher.close()

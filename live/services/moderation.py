@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from live.domain import dispositions, errors, review, tokens
+from live.domain import codes, dispositions, errors, review, tokens
 from live.domain.changes import News, to_moderators
 from live.domain.dispositions import Disposition
 from live.domain.errors import LiveError
@@ -322,14 +322,18 @@ class ModerationService(Service):
 
     async def set_mode(self, mod: Moderator, mode: ModerationMode) -> dict:
         async def work(conn: InThread) -> Outcome:
-            event = await _changing(conn, mod)
-            if event["moderation_mode"] == mode:
-                return {"stage": stage(event)}, []
-            await event_store.update_event(conn, mod.event_id, {"moderation_mode": mode.value})
-            news = await stage_news(conn, mod.event_id)
-            news += await _log(conn, mod, "mode", None, details={"mode": mode.value})
-            event = await event_store.get_event(conn, mod.event_id)
-            return {"stage": stage(event)}, news
+            return await _switch_mode(conn, await _changing(conn, mod), mode, mod.pseudonym)
+
+        return await self._write(work)
+
+    async def set_mode_for_organiser(self, code: str, mode: ModerationMode, actor: str) -> dict:
+        """The same switch from the organisers' console, logged under the organiser's name."""
+
+        async def work(conn: InThread) -> Outcome:
+            found = await event_store.get_event_by_code(conn, codes.normalise_code(code))
+            if found is None:
+                raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
+            return await _switch_mode(conn, await open_event(conn, found["id"]), mode, actor)
 
         return await self._write(work)
 
@@ -422,6 +426,19 @@ async def _session(conn: InThread, mod: Moderator) -> None:
     """Authorise every action again: a revoked session can do nothing, even on an open socket."""
     if await moderation_store.live_session(conn, mod.session_id) is None:
         raise LiveError(errors.FORBIDDEN, "This moderator session has been revoked.")
+
+
+async def _switch_mode(conn: InThread, event: dict, mode: ModerationMode, actor: str) -> Outcome:
+    if event["moderation_mode"] == mode:
+        return {"stage": stage(event)}, []
+    await event_store.update_event(conn, event["id"], {"moderation_mode": mode.value})
+    news = await stage_news(conn, event["id"])
+    entry = await moderation_store.append_log(
+        conn, event_id=event["id"], moderator=actor, action="mode", details={"mode": mode.value}
+    )
+    news.append(to_moderators(event["id"], "log", {"entry": log_entry(entry)}))
+    event = await event_store.get_event(conn, event["id"])
+    return {"stage": stage(event)}, news
 
 
 async def _changing(conn: InThread, mod: Moderator) -> dict:

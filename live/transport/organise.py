@@ -238,6 +238,7 @@ def event_fields(event: dict, zone: ZoneInfo) -> dict:
         "sign_language_url": event["sign_language_url"] or "",
         "blocked_terms": "\n".join(json.loads(event["blocked_terms"])),
         "disabled_filters": json.loads(event["disabled_filters"]),
+        "moderation": event["moderation_mode"],
     }
 
 
@@ -378,6 +379,11 @@ async def edit_event(
     timing, timing_data, unreadable = schedule_form(form, request.app[SETTINGS].zone)
     data = {**kept, **timing_data, "blocked_terms": lines(kept["blocked_terms"])}
     kept.update(timing)
+    mode = form.get("moderation")
+    if mode is not None:
+        kept["moderation"] = mode
+        if mode not in MODES:
+            unreadable["moderation"] = "Choose pre-moderation or post-moderation."
     if unreadable:
         return await _event_page(request, organiser, 400, edit=kept, edit_errors=unreadable)
     try:
@@ -385,6 +391,10 @@ async def edit_event(
         await request.app[EVENTS].update(
             code, {name: getattr(payload, name) for name in schemas.EventUpdate.model_fields}
         )
+        if mode is not None:
+            await request.app[MODERATION].set_mode_for_organiser(
+                code, ModerationMode(mode), organiser.name
+            )
     except ValidationError as exc:
         return await _event_page(request, organiser, 400, edit=kept, edit_errors=field_errors(exc))
     except LiveError as exc:  # the end put before the start kept: shown beside the form
