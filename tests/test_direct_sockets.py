@@ -161,3 +161,31 @@ async def test_socketio_client_round_trip_over_a_direct_socket(server, event):
     ids = [r["data"]["question"]["id"] for r in replies]
     assert ids == sorted(ids)
     await sio.disconnect()
+
+
+async def test_sockets_that_leave_at_once_finish_leaving_a_few_per_turn(server, event,
+                                                                       monkeypatch):
+    monkeypatch.setattr(direct, "LEAVES_PER_TURN", 2)
+    raw = [await open_client(*address(server), event["code"]) for _ in range(12)]
+    for client in raw:
+        _, reply = await client.call("join", {"attendance": "remote"})
+        assert reply["ok"], reply
+    sockets = server.app[SIO].eio.sockets
+    assert len(sockets) == 12
+    loop = asyncio.get_running_loop()
+    counts: list[int] = []
+
+    def tick() -> None:
+        counts.append(len(sockets))
+        if sockets:
+            loop.call_soon(tick)
+
+    tick()
+    for client in raw:
+        client.close()
+    deadline = time.monotonic() + 10
+    while sockets:
+        assert time.monotonic() < deadline, "the sockets never left"
+        await asyncio.sleep(0.02)
+    assert counts[-1] == 0
+    assert max(a - b for a, b in zip(counts, counts[1:])) <= 2, counts

@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 #: long-polling, queued for polls that do not come (Principle 4: a client that stops reading does
 #: not grow the server's memory; it reconnects and catches up with a snapshot).
 SLOW_CONSUMER_BYTES = 1 << 20
+#: Sockets that finish leaving in one turn of the event loop. When thousands of connections end
+#: at once (the end of a session, a venue's Wi-Fi dropping) each close costs ~0.1 ms; done all in
+#: one turn they stopped every other socket for half a second, and in turns of this many the
+#: others wait ~10 ms between two of them.
+LEAVES_PER_TURN = 100
 
 
 def frame(data: str | bytes) -> bytes:
@@ -146,6 +151,40 @@ class LightQueue:
                 break
         if not self._getters:
             self._getters = None
+
+
+class Turns:
+    """Lets at most `per_turn` waiters go on in each turn of the event loop, first come first."""
+
+    def __init__(self, per_turn: Callable[[], int]) -> None:
+        self._per_turn = per_turn
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()
+        self._releasing = False
+
+    async def turn(self) -> None:
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiting.append(waiter)
+        if not self._releasing:
+            self._releasing = True
+            loop.call_soon(self._release, loop)
+        await waiter
+
+    def _release(self, loop: asyncio.AbstractEventLoop) -> None:
+        released = 0
+        while self._waiting and released < self._per_turn():
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                released += 1
+        if self._waiting:
+            loop.call_soon(self._release, loop)
+        else:
+            self._releasing = False
+
+
+#: Where a settled websocket whose connection ended waits its turn to close (`LEAVES_PER_TURN`).
+LEAVING = Turns(lambda: LEAVES_PER_TURN)
 
 
 class DirectWebSocket(EngineWebSocket):
@@ -282,6 +321,7 @@ class DirectSocket(async_socket.AsyncSocket):
                         server.logger.exception("Unknown receive error")
             finally:
                 self.direct_transport = None
+            await LEAVING.turn()
         await ws.close()
         await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
 
