@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import os
+import random
 import re
 import struct
 import time
@@ -242,11 +243,19 @@ class Client(Peer, asyncio.Protocol):
         if self.transport is not None and not self.closed:
             self.transport.close()
 
+def loopback_address() -> str:
+    """A random address of 127.0.0.0/8 to connect from: an audience comes from many addresses,
+    and a server's per-address work (its join limit) should cost what it costs for one."""
+    return f"127.{random.randrange(1, 255)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
 async def open_client(host: str, port: int, code: str, *, deflate: bool = True,
                       timeout: float = 30.0) -> Client:
     loop = asyncio.get_running_loop()
+    local = (loopback_address(), 0) if host == "127.0.0.1" else None
     _, client = await asyncio.wait_for(
-        loop.create_connection(lambda: Client(host, port, code, deflate=deflate), host, port),
+        loop.create_connection(lambda: Client(host, port, code, deflate=deflate), host, port,
+                               local_addr=local),
         timeout,
     )
     await asyncio.wait_for(client.ready, timeout)

@@ -1,7 +1,10 @@
 """Settled websockets write straight to the wire: no writer, read or ping task per socket."""
 
 import asyncio
+import random
 import time
+
+import pytest
 
 import socketio
 
@@ -38,9 +41,57 @@ async def test_many_settled_websockets_cost_no_task_of_their_own(server, event):
     assert len(sockets) == 21
     assert all(isinstance(s, direct.DirectSocket) and s.direct_transport for s in sockets)
     assert per_socket_tasks() == []
+    assert all(isinstance(s.queue, direct.LightQueue) and s.queue.empty() for s in sockets)
+    assert all(s.queue._items is None and s.queue._getters is None for s in sockets)
     await asker.close()
     for client in raw:
         client.close()
+
+
+async def _queue_story(queue, seed: int) -> list:
+    """A random run of what engine.io does with a socket's queue; what every step saw."""
+    rng = random.Random(seed)
+    seen: list = []
+    pending: list[asyncio.Task] = []
+    for step in range(200):
+        action = rng.choice(["put", "put", "get_nowait", "get", "get", "cancel", "put_cancel",
+                             "task_done", "join"])
+        if action == "put":
+            queue.put_nowait(step)
+        elif action == "put_cancel" and pending:  # a woken getter cancelled before it runs
+            queue.put_nowait(step)
+            pending.pop(0).cancel()
+        elif action == "get_nowait":
+            try:
+                seen.append(("now", queue.get_nowait()))
+            except asyncio.QueueEmpty:
+                seen.append(("empty",))
+        elif action == "get":
+            pending.append(asyncio.create_task(queue.get()))
+        elif action == "cancel" and pending:
+            pending.pop(rng.randrange(len(pending))).cancel()
+        elif action == "task_done":
+            try:
+                queue.task_done()
+                seen.append(("done",))
+            except ValueError:
+                seen.append(("too many",))
+        elif action == "join":
+            joined_ = asyncio.create_task(queue.join())
+            await asyncio.sleep(0)
+            seen.append(("joined", joined_.done()))
+            joined_.cancel()
+        await asyncio.sleep(0)
+        seen.append(("state", queue.qsize(), queue.empty(),
+                     [t.result() if t.done() and not t.cancelled() else None for t in pending]))
+    for task in pending:
+        task.cancel()
+    return seen
+
+
+@pytest.mark.parametrize("seed", range(20))
+async def test_the_light_queue_behaves_as_asyncios_queue(seed):
+    assert await _queue_story(direct.LightQueue(), seed) == await _queue_story(asyncio.Queue(), seed)
 
 
 async def test_a_socket_upgraded_from_long_polling_goes_direct_and_keeps_order(server, event):
@@ -110,3 +161,31 @@ async def test_socketio_client_round_trip_over_a_direct_socket(server, event):
     ids = [r["data"]["question"]["id"] for r in replies]
     assert ids == sorted(ids)
     await sio.disconnect()
+
+
+async def test_sockets_that_leave_at_once_finish_leaving_a_few_per_turn(server, event,
+                                                                       monkeypatch):
+    monkeypatch.setattr(direct, "LEAVES_PER_TURN", 2)
+    raw = [await open_client(*address(server), event["code"]) for _ in range(12)]
+    for client in raw:
+        _, reply = await client.call("join", {"attendance": "remote"})
+        assert reply["ok"], reply
+    sockets = server.app[SIO].eio.sockets
+    assert len(sockets) == 12
+    loop = asyncio.get_running_loop()
+    counts: list[int] = []
+
+    def tick() -> None:
+        counts.append(len(sockets))
+        if sockets:
+            loop.call_soon(tick)
+
+    tick()
+    for client in raw:
+        client.close()
+    deadline = time.monotonic() + 10
+    while sockets:
+        assert time.monotonic() < deadline, "the sockets never left"
+        await asyncio.sleep(0.02)
+    assert counts[-1] == 0
+    assert max(a - b for a, b in zip(counts, counts[1:])) <= 2, counts

@@ -319,6 +319,7 @@ def install(sio: socketio.AsyncServer) -> bool:
         return False
     eio = sio.eio
     eio._async = {**eio._async, "websocket": direct.DirectWebSocket}
+    eio.create_queue = direct.LightQueue
     stock_connect = eio.handlers["connect"]
     # The direct reader runs each command before reading the next, as async_handlers=False does.
     events = None if sio.async_handlers else inbound.reader(sio)

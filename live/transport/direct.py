@@ -17,6 +17,7 @@ them changes, and `broadcast.install` keeps the stock classes on other versions.
 """
 
 import asyncio
+import collections
 import logging
 import struct
 import time
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 #: long-polling, queued for polls that do not come (Principle 4: a client that stops reading does
 #: not grow the server's memory; it reconnects and catches up with a snapshot).
 SLOW_CONSUMER_BYTES = 1 << 20
+#: Sockets that finish leaving in one turn of the event loop. When thousands of connections end
+#: at once (the end of a session, a venue's Wi-Fi dropping) each close costs ~0.1 ms; done all in
+#: one turn they stopped every other socket for half a second, and in turns of this many the
+#: others wait ~10 ms between two of them.
+LEAVES_PER_TURN = 100
 
 
 def frame(data: str | bytes) -> bytes:
@@ -60,6 +66,125 @@ def write(transport: asyncio.Transport, wire: bytes) -> None:
         transport.abort()
         return
     transport.write(wire)
+
+
+class LightQueue:
+    """The part of an unbounded asyncio.Queue that engine.io uses, holding no storage while empty.
+
+    asyncio's queue keeps four deques (~3 KB) from birth; a settled websocket queues only its
+    OPEN packet, so with thousands connected those empty deques were an eighth of the memory.
+    """
+
+    __slots__ = ("_items", "_getters", "_unfinished", "_joiners")
+
+    def __init__(self) -> None:
+        self._items: collections.deque | None = None
+        self._getters: list[asyncio.Future] | None = None
+        self._unfinished = 0
+        self._joiners: list[asyncio.Future] | None = None
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items else 0
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item: object) -> None:
+        if self._items is None:
+            self._items = collections.deque()
+        self._items.append(item)
+        self._unfinished += 1
+        self._wake_getter()
+
+    async def put(self, item: object) -> None:
+        self.put_nowait(item)
+
+    def get_nowait(self) -> object:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
+
+    async def get(self) -> object:
+        """As asyncio.Queue.get, including its hand-over when a woken getter is cancelled."""
+        while not self._items:
+            getter = asyncio.get_running_loop().create_future()
+            if self._getters is None:
+                self._getters = []
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                getter.cancel()
+                if self._getters is not None and getter in self._getters:
+                    self._getters.remove(getter)
+                if self._items and not getter.cancelled():
+                    self._wake_getter()
+                raise
+        return self.get_nowait()
+
+    def task_done(self) -> None:
+        if self._unfinished <= 0:
+            raise ValueError("task_done() called too many times")
+        self._unfinished -= 1
+        if not self._unfinished and self._joiners is not None:
+            for joiner in self._joiners:
+                if not joiner.done():
+                    joiner.set_result(None)
+            self._joiners = None
+
+    async def join(self) -> None:
+        if self._unfinished:
+            joiner = asyncio.get_running_loop().create_future()
+            if self._joiners is None:
+                self._joiners = []
+            self._joiners.append(joiner)
+            await joiner
+
+    def _wake_getter(self) -> None:
+        while self._getters:
+            getter = self._getters.pop(0)
+            if not getter.done():
+                getter.set_result(None)
+                break
+        if not self._getters:
+            self._getters = None
+
+
+class Turns:
+    """Lets at most `per_turn` waiters go on in each turn of the event loop, first come first."""
+
+    def __init__(self, per_turn: Callable[[], int]) -> None:
+        self._per_turn = per_turn
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()
+        self._releasing = False
+
+    async def turn(self) -> None:
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiting.append(waiter)
+        if not self._releasing:
+            self._releasing = True
+            loop.call_soon(self._release, loop)
+        await waiter
+
+    def _release(self, loop: asyncio.AbstractEventLoop) -> None:
+        released = 0
+        while self._waiting and released < self._per_turn():
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                released += 1
+        if self._waiting:
+            loop.call_soon(self._release, loop)
+        else:
+            self._releasing = False
+
+
+#: Where a settled websocket whose connection ended waits its turn to close (`LEAVES_PER_TURN`).
+LEAVING = Turns(lambda: LEAVES_PER_TURN)
 
 
 class DirectWebSocket(EngineWebSocket):
@@ -196,6 +321,7 @@ class DirectSocket(async_socket.AsyncSocket):
                         server.logger.exception("Unknown receive error")
             finally:
                 self.direct_transport = None
+            await LEAVING.turn()
         await ws.close()
         await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
 
