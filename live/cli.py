@@ -15,6 +15,7 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import ValidationError
 
+from live import logs
 from live.app import announce, create_app, describe
 from live.domain.errors import LiveError
 from live.domain.model import ModerationMode
@@ -43,10 +44,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logs.configure(settings)
     asyncio.run(_check_database(settings))
     if settings.workers > 1:
         return _supervise(args, settings)

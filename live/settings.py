@@ -2,6 +2,7 @@
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -105,6 +106,19 @@ class Settings(BaseSettings):
         False, description="Upgrade the SMTP connection with STARTTLS before logging in."
     )
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="How log lines are written to stderr: text for people, or json (one "
+        "object per line: time, level, logger, message, event, exception) for a log collector.",
+    )
+    metrics_token: str = Field(
+        "", description="Bearer token Prometheus must send to read /metrics. With neither it nor "
+        "metrics_allow set, /metrics answers 404.",
+    )
+    metrics_allow: str = Field(
+        "", description="Comma-separated addresses or networks (CIDR) allowed to read /metrics, "
+        "checked against the client address (after trusted_proxies); with metrics_token set "
+        "too, a scrape needs both.",
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -123,7 +137,7 @@ class Settings(BaseSettings):
             raise ValueError(f"not a redis://, rediss:// or unix:// URL: {value!r}")
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _networks(cls, value: str) -> str:
         """A typo here would silently ignore the proxy, or trust more than meant."""
@@ -138,6 +152,12 @@ class Settings(BaseSettings):
         """The proxies whose forwarded headers are believed."""
         return tuple(
             ipaddress.ip_network(item, strict=False) for item in items(self.trusted_proxies)
+        )
+
+    def metrics_networks(self) -> tuple[Network, ...]:
+        """The addresses allowed to read /metrics."""
+        return tuple(
+            ipaddress.ip_network(item, strict=False) for item in items(self.metrics_allow)
         )
 
     def base_url(self) -> str:

@@ -216,6 +216,8 @@ class Database:
         self._queue: deque[_Unit] = deque()
         self._writing: asyncio.Task | None = None
         self._write_failure: tuple[float, str] | None = None
+        #: Told each batch's seconds and its units' errors (None: committed), e.g. by metrics.
+        self.observe: Callable[[float, list[BaseException | None]], None] | None = None
 
     async def open(self) -> None:
         """Open, set up and migrate; a failure leaves nothing open, for a connection's thread
@@ -276,9 +278,12 @@ class Database:
         try:
             while self._queue:
                 batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+                started = time.perf_counter()
                 try:
                     await self._commit(batch)
                 finally:
+                    if self.observe is not None:
+                        self.observe(time.perf_counter() - started, [u.error for u in batch])
                     self._note_failures(batch)
                     for unit in batch:
                         _settle(unit)

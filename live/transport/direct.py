@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 #: long-polling, queued for polls that do not come (Principle 4: a client that stops reading does
 #: not grow the server's memory; it reconnects and catches up with a snapshot).
 SLOW_CONSUMER_BYTES = 1 << 20
+#: Connections dropped for not reading, in this process, by transport (read by `live.metrics`).
+dropped = {"websocket": 0, "polling": 0}
 
 
 def frame(data: str | bytes) -> bytes:
@@ -57,6 +59,7 @@ def write(transport: asyncio.Transport, wire: bytes) -> None:
         return
     if transport.get_write_buffer_size() > SLOW_CONSUMER_BYTES:
         log.warning("dropping a socket that stopped reading")
+        dropped["websocket"] += 1
         transport.abort()
         return
     transport.write(wire)
@@ -111,6 +114,7 @@ class DirectSocket(async_socket.AsyncSocket):
     async def _drop_unpolled(self) -> None:
         """Close a session whose queue outgrew the limit, keeping only the CLOSE for its poll."""
         log.warning("dropping a long-polling socket that stopped polling")
+        dropped["polling"] += 1
         while not self.queue.empty():
             self.queue.get_nowait()
             self.queue.task_done()
