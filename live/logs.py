@@ -17,10 +17,10 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
 #: `token=…`, `"secret": "…"`, `password: …` and the like, in any case.
 KEYED = re.compile(
-    r"(?i)((?:token|secret|password|passwd|auth)\w*[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
+    r"(?i)((?:token|secret|password|passwd|authorization)\w*[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
 )
-#: A run of URL-safe characters as long as our tokens, with letters and digits in it: a secret.
-TOKEN_LIKE = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{20,}(?![\w-])", re.ASCII)
+#: A run of URL-safe letters and digits as long as our shortest secret (16): taken for one.
+TOKEN_LIKE = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{16,}(?![\w-])", re.ASCII)
 REDACTED = "[redacted]"
 
 
@@ -81,3 +81,5 @@ def configure(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aiosqlite's DEBUG lines print each call with its arguments and results: people's text.
+    logging.getLogger("aiosqlite").setLevel(max(root.level, logging.INFO))
