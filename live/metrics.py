@@ -161,7 +161,8 @@ class _State(Collector):
 
         attendance = {value.value: 0 for value in Attendance} | {UNKNOWN_ATTENDANCE: 0}
         for identity in list(self.identities.values()):
-            attendance[identity.attendance or UNKNOWN_ATTENDANCE] += 1
+            key = identity.attendance or UNKNOWN_ATTENDANCE
+            attendance[key] = attendance.get(key, 0) + 1
         participants = GaugeMetricFamily(
             "live_participant_sockets",
             "Participant sockets by where their participant is (in the room, remote, or not "

@@ -66,6 +66,22 @@ def test_a_json_line_has_time_level_logger_message_event_and_exception():
     assert EMAIL not in json.dumps(line)
 
 
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_both_formats_mask_what_a_log_call_lets_slip(form, capsys):
+    touched = [logging.getLogger(name) for name in ("", "aiohttp.access", "aiosqlite")]
+    kept = [(logger.handlers[:], logger.level) for logger in touched]
+    try:
+        logs.configure(Settings(log_format=form))
+        logging.getLogger("live.test").warning("receipt for %s refused", EMAIL)
+    finally:
+        for logger, (handlers, level) in zip(touched, kept):
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+    written = capsys.readouterr().err
+    assert "receipt for [email] refused" in written and EMAIL not in written
+    assert written.startswith("{") == (form == "json")
+
+
 def test_text_stays_the_default_format():
     assert Settings().log_format == "text"
     with pytest.raises(ValueError):
