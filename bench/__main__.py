@@ -1,25 +1,27 @@
 """`python -m bench [SCENARIO ...]`: run scenarios against `live serve`, the raw baseline and Node.
 
 Prints a markdown table and appends one JSON line per scenario and target to --out.
+`python -m bench firstload` times the participant page's first load in Chromium instead.
 """
 
 import argparse
 import asyncio
 import datetime
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench import scenarios
+from bench import firstload, scenarios
 from bench.loadgen import generator_loop
 from bench.runner import (ROOT, BaselineTarget, Generator, LiveTarget, NodeTarget, Target,
                           install_node_modules, machine, node_missing, node_versions, pinning,
                           raise_fd_limit)
 
 SCENARIOS = ("fanout", "votes", "join", "poll", "memory", "longpoll")
-KINDS = ("live", "baseline", "node")
+KINDS = ("live", "live-pg", "baseline", "node")
 REFERENCES = ("baseline", "node")  # what live's figures are reported as ratios to
 DEFAULT_OUT = ROOT / "bench" / "results.jsonl"
 
@@ -62,8 +64,9 @@ def git_rev() -> str:
 
 
 async def run_case(kind: str, scenario: str, opts: scenarios.Options, n: int | None,
-                   pins: tuple[list[str], list[str]], env: dict[str, str]) -> dict:
+                   pins: tuple[list[str], list[str]], env: dict[str, str], postgres: str) -> dict:
     target: Target = (LiveTarget(pins[0], env) if kind == "live"
+                      else LiveTarget(pins[0], env, postgres) if kind == "live-pg"
                       else NodeTarget(pins[0]) if kind == "node" else BaselineTarget(pins[0]))
     size = {"fanout": n, "memory": n, "votes": opts.watchers + opts.voters,
             "join": opts.joins, "poll": opts.poll_clients,
@@ -154,8 +157,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"any of {', '.join(SCENARIOS)} (default: all)")
     p.add_argument("--clients", default="500,2000,10000", help="fan-out sizes, comma-separated")
     p.add_argument("--targets", default="baseline,live,node",
-                   help="any of baseline, live, node, comma-separated (node is skipped where it is"
-                        " not installed)")
+                   help="any of baseline, live, live-pg (live on PostgreSQL), node, comma-separated"
+                        " (node is skipped where it is not installed)")
+    p.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                   help="postgresql: run live on SQLite and on PostgreSQL (adds the live-pg target)")
+    p.add_argument("--postgres", default=os.environ.get(
+                       "LIVE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"),
+                   help="PostgreSQL server for live-pg; each case gets a throwaway database on it")
     p.add_argument("--asks", type=int, default=20)
     p.add_argument("--interval-ms", type=float, default=500)
     p.add_argument("--watchers", type=int, default=5000)
@@ -187,6 +195,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown scenario {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
     args.kinds = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if args.store == "postgresql" and "live-pg" not in args.kinds:
+        args.kinds.insert(args.kinds.index("live") + 1 if "live" in args.kinds else 0, "live-pg")
     unknown = set(args.kinds) - set(KINDS)
     if unknown:
         p.error(f"unknown target {', '.join(sorted(unknown))}; choose from {', '.join(KINDS)}")
@@ -199,7 +209,24 @@ def available(kinds: list[str]) -> tuple[list[str], str | None]:
     return [k for k in kinds if k != "node" or why is None], why
 
 
+def store_ratios(results: list[dict]) -> str:
+    """live on PostgreSQL against live on SQLite, measured in the same run."""
+    lines = []
+    by = {(r["scenario"], r.get("n"), r["target"]): r["metrics"] for r in results}
+    for (scenario, n, target), metrics in by.items():
+        if target != "live-pg" or (scenario, n, "live") not in by:
+            continue
+        for metric in SHOWN[scenario]:
+            q = ratio(metrics.get(metric), by[(scenario, n, "live")].get(metric))
+            if metric.endswith(("_ms", "_s", "per_delivery")) and q is not None:
+                lines.append(f"{scenario} {metric}: PostgreSQL / SQLite = {q:.2f}×")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["firstload"]:
+        return firstload.main(argv[1:])
     args = parse_args(argv)
 
     chosen = chosen_scenarios(args.scenarios)
@@ -233,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             for kind in [k for k in kinds if k == "live"] if scenario == "poll" else kinds:
                 started = time.monotonic()
-                metrics = asyncio.run(run_case(kind, scenario, opts, n, pins, env))
+                metrics = asyncio.run(run_case(kind, scenario, opts, n, pins, env, args.postgres))
                 record = {"at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                           "scenario": scenario, "n": n, "target": kind, "metrics": metrics,
                           "seconds": round(time.monotonic() - started, 1), **info,
@@ -253,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Node socket.io target skipped: {skipped}.")
     print()
     print(report(results))
+    print(store_ratios(results))
     return 0 if all("error" not in r["metrics"] for r in results) else 1
 
 

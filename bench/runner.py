@@ -136,14 +136,24 @@ class Target:
 
 
 class LiveTarget(Target):
+    """`live serve` on SQLite, or with `postgres` (a server's URL) on a throwaway PostgreSQL
+    database of its own, created at start and dropped at stop."""
+
     name = "live"
 
-    def __init__(self, pin: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, pin: list[str], env: dict[str, str] | None = None, postgres: str = "") -> None:
         super().__init__(pin)
         self.env = {**LIVE_ENV, **(env or {})}
         self.db = self.tmp / "bench.db"
+        self.postgres = postgres
+        if postgres:
+            self.name = "live-pg"
+            self.database_name = f"live_bench_{os.getpid()}_{self.port}"
+            self.env["LIVE_DATABASE_URL"] = _with_database(postgres, self.database_name)
 
     def start(self) -> None:
+        if self.postgres:
+            _on_postgres(self.postgres, f"CREATE DATABASE {self.database_name}")
         out = subprocess.run(
             [sys.executable, "-m", "live", "event", "create", "--title", "Benchmark assembly",
              "--db", str(self.db)],
@@ -153,16 +163,53 @@ class LiveTarget(Target):
         self._spawn([sys.executable, "-m", "live", "serve", "--port", str(self.port),
                      "--db", str(self.db)], self.env)
 
+    def stop(self) -> None:
+        super().stop()
+        if self.postgres:
+            _on_postgres(self.postgres, f"DROP DATABASE IF EXISTS {self.database_name} WITH (FORCE)")
+
     def database(self) -> dict:
-        """The truth after a run, read straight from the SQLite file."""
+        """The truth after a run, read straight from the SQLite file or the PostgreSQL database."""
+        event = "SELECT id, seq FROM events WHERE code = ?"
+        counted = ("SELECT q.id, (SELECT count(*) FROM votes v WHERE v.question_id = q.id)"
+                   " FROM questions q WHERE q.event_id = ?")
+        stored = "SELECT id, votes FROM questions WHERE event_id = ?"
+        if self.postgres:
+            url = self.env["LIVE_DATABASE_URL"]
+            (event_id, seq), = _on_postgres(url, event, self.code)
+            return {"seq": seq, "votes": dict(_on_postgres(url, counted, event_id)),
+                    "stored": dict(_on_postgres(url, stored, event_id))}
         with contextlib.closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)) as conn:
-            (event_id, seq), = conn.execute("SELECT id, seq FROM events WHERE code = ?", (self.code,))
-            votes = dict(conn.execute(
-                "SELECT q.id, (SELECT count(*) FROM votes v WHERE v.question_id = q.id)"
-                " FROM questions q WHERE q.event_id = ?", (event_id,)))
-            stored = dict(conn.execute("SELECT id, votes FROM questions WHERE event_id = ?",
-                                       (event_id,)))
-        return {"seq": seq, "votes": votes, "stored": stored}
+            (event_id, seq), = conn.execute(event, (self.code,))
+            return {"seq": seq, "votes": dict(conn.execute(counted, (event_id,))),
+                    "stored": dict(conn.execute(stored, (event_id,)))}
+
+
+def _with_database(url: str, name: str) -> str:
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _on_postgres(url: str, sql: str, *args: object) -> list[tuple]:
+    """One statement (in SQLite's SQL, as the store writes it), from a thread with its own loop,
+    for the caller may be inside a running one."""
+    import concurrent.futures
+
+    import asyncpg
+
+    from live.store.dialect import postgres
+
+    async def run() -> list[tuple]:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            return [tuple(r) for r in await conn.fetch(postgres(sql)[0], *args)]
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 class BaselineTarget(Target):

@@ -23,9 +23,9 @@ from live.services.organisers import OrganiserService
 from live.services.record import RecordService
 from live.services.steward import StewardService
 from live.settings import Settings
-from live.store import Database
+from live.store import Store, open_store
 from live.transport import broadcast, http, moderation_http, organise, pages, proxy
-from live.transport import metrics_http, record_http, steward_http, wire
+from live.transport import metrics_http, record_http, schedule_page, steward_http, wire
 from live.transport.http import EVENTS, POLLS, QA, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
@@ -42,7 +42,7 @@ SOCKET_CLOSE_TIMEOUT = 1.0
 DEMO_TITLE = "Demo: citizens' assembly"
 DEMO_DESCRIPTION = "A demonstration event. Ask a question, upvote the ones you want answered."
 
-DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
+DATABASE: web.AppKey[Store] = web.AppKey("database", Store)
 FANOUT: web.AppKey[Fanout] = web.AppKey("fanout", Fanout)
 SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio", socketio.AsyncServer)
 
@@ -152,6 +152,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     participants = ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
     pages.setup(app)
+    schedule_page.setup(app)
     moderators = ModeratorSockets(
         sio,
         lambda: app[MODERATION],
@@ -175,7 +176,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     metrics.watch(sio, participants.identities)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        db = Database(settings.db)
+        db = open_store(settings.database_url, settings.db)
         db.observe = metrics.batch
         await db.open()
         if not sio.manager_initialized:  # subscribe to Redis now, not at the first connection

@@ -6,24 +6,29 @@ import contextlib
 import logging
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 from aiohttp import web
 from pydantic import ValidationError
 
 from live import logs
 from live.app import announce, create_app, describe
+from live.domain import errors
 from live.domain.errors import LiveError
 from live.domain.model import ModerationMode
 from live.heap import Heap
 from live.services.events import EventService
 from live.services.organisers import OrganiserService
 from live.settings import Settings
-from live.store import Database, DatabaseUnavailable
+from live.store import DatabaseUnavailable, open_store
+from live.store import copy as store_copy
 
 SHUTDOWN_TIMEOUT = 5.0
 #: Seconds the first worker may take to start listening (migrations, organiser token) before the
@@ -50,7 +55,7 @@ def serve(args: argparse.Namespace) -> int:
         return _supervise(args, settings)
     app = create_app(settings, demo=args.demo)
     app.cleanup_ctx.append(_heap)
-    announce(f"live is serving on http://{settings.host}:{settings.port} (database {settings.db})")
+    announce(f"live is serving on http://{settings.host}:{settings.port} ({store_label(settings)})")
     web.run_app(
         app, host=settings.host, port=settings.port, print=None, shutdown_timeout=SHUTDOWN_TIMEOUT,
         reuse_port=args.reuse_port or None,
@@ -130,13 +135,13 @@ async def _heap(app: web.Application) -> AsyncIterator[None]:
 async def _check_database(settings: Settings) -> None:
     """Open (and migrate) the database once before saying anything is served, so a file that
     cannot be used stops `serve` with its reason instead of a server that never answers."""
-    db = Database(settings.db)
+    db = open_store(settings.database_url, settings.db)
     await db.open()
     await db.close()
 
 
 async def _with_events(settings: Settings, action) -> object:
-    db = Database(settings.db)
+    db = open_store(settings.database_url, settings.db)
     await db.open()
     try:
         return await action(EventService(db, lambda changes: None))
@@ -180,7 +185,7 @@ def organiser_token(args: argparse.Namespace) -> int:
 
 
 async def _with_organisers(settings: Settings, action) -> object:
-    db = Database(settings.db)
+    db = open_store(settings.database_url, settings.db)
     await db.open()
     try:
         return await action(OrganiserService(db))
@@ -195,6 +200,49 @@ def organiser_add(args: argparse.Namespace) -> int:
     )
     announce(f"Organiser {organiser['name']} added. Sign in at {settings.base_url()}/organise")
     announce(f"  Password (shown once, keep it safe): {password}")
+    return 0
+
+
+def store_label(settings: Settings) -> str:
+    """Which store a command uses, without the URL's password."""
+    if not settings.database_url:
+        return f"SQLite file {settings.db}"
+    parts = urllib.parse.urlsplit(settings.database_url)
+    return f"PostgreSQL {parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+
+
+def db_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings.database_url, settings.db)
+    try:
+        found, applied = asyncio.run(store.migrate())
+    except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        raise DatabaseUnavailable(f"cannot migrate {store_label(settings)}: {exc}") from exc
+    if applied:
+        numbers = ", ".join(str(n) for n in applied)
+        announce(f"{store_label(settings)}: was at version {found}; applied {numbers}; "
+                 f"now at version {applied[-1]}.")
+    else:
+        announce(f"{store_label(settings)}: already at version {found}; nothing to apply.")
+    return 0
+
+
+def db_copy(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        Settings(database_url=args.to)
+    except ValidationError:
+        raise LiveError(errors.INVALID, "--to must be a postgresql:// URL.") from None
+    target = store_label(Settings(database_url=args.to))
+    try:
+        copied = asyncio.run(store_copy.copy(settings.db, args.to))
+    except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        raise DatabaseUnavailable(f"cannot copy into {target}: {exc}") from exc
+    for table, rows in copied:
+        announce(f"  {table:<20} {rows:>9} rows")
+    total = sum(rows for _, rows in copied)
+    announce(f"Copied {total} rows in {len(copied)} tables from {settings.db} into {target}; "
+             "every count checked. Serve from it with LIVE_DATABASE_URL.")
     return 0
 
 
@@ -271,6 +319,19 @@ def parser() -> argparse.ArgumentParser:
     remove = with_db(organiser.add_parser("remove", help="remove an account, signing it out"))
     remove.add_argument("name")
     remove.set_defaults(func=organiser_remove)
+
+    database = commands.add_parser("db", help="manage the database").add_subparsers(
+        dest="db_command", required=True
+    )
+    with_db(database.add_parser(
+        "migrate", help="apply the schema migrations the database lacks (LIVE_DATABASE_URL, "
+        "else the SQLite file) and say which"
+    )).set_defaults(func=db_migrate)
+    copy = with_db(database.add_parser(
+        "copy", help="copy every table of the SQLite file into an empty PostgreSQL database"
+    ))
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://… of the target")
+    copy.set_defaults(func=db_copy)
 
     token = commands.add_parser("organiser-token", help="manage the organiser API token")
     with_db(token.add_subparsers(dest="token_command", required=True).add_parser(

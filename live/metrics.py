@@ -20,7 +20,6 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from live.domain.errors import LiveError
 from live.domain.model import Attendance
 from live.notify import MODERATOR_NAMESPACE, SCREEN_NAMESPACE
 from live.services.qa import Identity
@@ -82,8 +81,8 @@ class Metrics:
         )
         self.db_units = Counter(
             "live_db_units",
-            "Units of work committed (ok), refused by a rule (refused) or failed in the database "
-            "(error).",
+            "Units of work committed or refused by a rule (ok), or failed in the database or for "
+            "want of it (error).",
             ["outcome"], registry=self.registry,
         )
 
@@ -133,13 +132,10 @@ class Metrics:
 
         return emit
 
-    def batch(self, seconds: float, errors: list[BaseException | None]) -> None:
-        """The store's observer: one database batch, and the outcome of each of its units."""
+    def batch(self, seconds: float, units: int, faults: int) -> None:
+        """The store's observer (`live.store.db.Observer`), on both dialects: one batch."""
         self.db_seconds.observe(seconds)
-        refused = sum(isinstance(error, LiveError) for error in errors)
-        failed = sum(error is not None for error in errors) - refused
-        ok = len(errors) - refused - failed
-        for outcome, count in (("ok", ok), ("refused", refused), ("error", failed)):
+        for outcome, count in (("ok", units - faults), ("error", faults)):
             if count:
                 self.db_units.labels(outcome).inc(count)
 

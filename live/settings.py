@@ -3,6 +3,7 @@
 import ipaddress
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on.")
     db: Path = Field(Path("live.db"), description="Path of the SQLite database file.")
+    database_url: str = Field(
+        "", description="PostgreSQL URL (postgresql://user@host/name, PostgreSQL 13 or newer) "
+        "that every process on every host shares; empty means the SQLite file at db.",
+    )
     public_url: str = Field(
         "",
         description="Base URL people use to reach the server, for printed links and QR codes; "
@@ -106,6 +111,10 @@ class Settings(BaseSettings):
         False, description="Upgrade the SMTP connection with STARTTLS before logging in."
     )
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+    time_zone: str = Field(
+        "Europe/London", description="IANA time zone in which the organisers' console reads "
+        "scheduled times and pages first show them, before the browser shows the visitor's own."
+    )
     log_format: Literal["text", "json"] = Field(
         "text", description="How log lines are written to stderr: text for people, or json (one "
         "object per line: time, level, logger, message, event, exception) for a log collector.",
@@ -129,12 +138,33 @@ class Settings(BaseSettings):
             raise ValueError(f"not an http:// or https:// URL: {value!r}")
         return value
 
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not an IANA time zone such as Europe/London: {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str) -> str:
         """redis-py takes only these; any other URL leaves the listener retrying at full speed."""
         if value and value.partition("://")[0] not in REDIS_SCHEMES:
             raise ValueError(f"not a redis://, rediss:// or unix:// URL: {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Anything else would be taken for a PostgreSQL server and fail only at the first write."""
+        if value and value.partition("://")[0] not in ("postgresql", "postgres"):
+            raise ValueError("not a postgresql:// URL (the value is not repeated: it may hold a password)")
         return value
 
     @field_validator("trusted_proxies", "metrics_allow")

@@ -5,7 +5,65 @@ import pytest
 
 from live.domain import tokens
 from live.settings import Settings
-from support import ORGANISER_TOKEN, RedisProcess, running_server
+from support import ORGANISER_TOKEN, Postgres, RedisProcess, running_server
+
+#: The PostgreSQL server the PostgreSQL variants use: each test gets its own database on it.
+POSTGRES_URL = os.environ.get(
+    "LIVE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only: the test reads the SQLite file itself, so it runs on SQLite alone"
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that uses the server's database runs on both stores; browser tests (which
+    exercise the pages, not the store) and tests reading the SQLite file itself run on SQLite."""
+    if "store" not in metafunc.fixturenames:
+        return
+    both = "browser" not in metafunc.fixturenames and not metafunc.definition.get_closest_marker(
+        "sqlite_only"
+    )
+    metafunc.parametrize("store", ["sqlite", "postgresql"] if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The PostgreSQL server, with a migrated template database made once per session; the
+    PostgreSQL variants skip without one, except under CI, where .ci/run starts one."""
+    server = Postgres(POSTGRES_URL)
+    problem = server.unreachable()
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI ({POSTGRES_URL}): {problem}")
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} (set LIVE_TEST_POSTGRES): {problem}")
+    server.make_template()
+    try:
+        yield server
+    finally:
+        server.drop_template()
+
+
+@pytest.fixture
+def store(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_url(request, store) -> str:
+    """Empty for SQLite; for PostgreSQL the URL of a throwaway database, dropped at the end."""
+    if store == "sqlite":
+        yield ""
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.create_database()
+    try:
+        yield url
+    finally:
+        server.release(url)
 
 
 @pytest.fixture(autouse=True)
@@ -15,9 +73,10 @@ def cheap_secret_hashing(monkeypatch):
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
+def settings(tmp_path, database_url) -> Settings:
     return Settings(
         db=tmp_path / "live.db",
+        database_url=database_url,
         port=0,
         organiser_token=ORGANISER_TOKEN,
         vote_flush_interval=0.05,

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 
 import pytest
 
@@ -129,3 +130,21 @@ def test_no_scenario_named_runs_the_whole_suite():
 def test_an_unknown_scenario_is_refused():
     with pytest.raises(SystemExit):
         parse_args(["fanout", "stampede"])
+
+
+def test_the_first_load_on_a_poor_line_is_timed_cold_and_warm_in_chromium(tmp_path, capsys):
+    if shutil.which("chromium") is None and not os.environ.get("CI"):
+        pytest.skip("Debian's chromium is not installed")
+    out = tmp_path / "results.jsonl"
+    assert main(["firstload", "--runs", "1", "--out", str(out)]) == 0
+    (record,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert record["scenario"] == "firstload"
+    assert record["line"] == {"down_kbps": 400, "up_kbps": 400, "rtt_ms": 400}
+    for cache in ("cold", "warm"):
+        (sample,) = record["metrics"]["samples"][cache]
+        assert sample["joined_by"] in ("form", "script")
+        for metric in ("questions_ms", "joined_ms", "live_ms"):
+            assert record["metrics"][cache][metric]["runs"] == 1
+            assert record["metrics"][cache][metric]["median"] == sample[metric]
+    printed = capsys.readouterr().out
+    assert "| cold | questions visible |" in printed and "| warm | Join has worked |" in printed

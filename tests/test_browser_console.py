@@ -196,3 +196,119 @@ async def test_a_moderator_enters_a_question_for_someone_without_a_device(server
     assert (entered["channel"], entered["attendance"], entered["author_name"]) == ("phone", "remote", None)
     await mod.close()
     assert errors == []
+
+
+async def open_dialog(page, action: str, text: str, title: str):
+    """Open an action's dialog from its card's button; it is modal, named with the question, holds focus."""
+    opener = page.get_by_role("button", name=f"{action}: {text}")
+    await opener.click()
+    dialog = page.get_by_role("dialog", name=f"{title} {text}")
+    await expect(dialog).to_be_visible()
+    assert await dialog.get_attribute("aria-modal") == "true"
+    assert await page.evaluate("!!document.activeElement.closest('dialog[open]')")
+    return opener, dialog
+
+
+async def escape_returns_focus(page, dialog, action: str, text: str) -> None:
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    assert await focused(page) == f"button {action}: {text}"
+
+
+async def test_the_edit_dialog_replaces_the_prompt(server, browser):
+    created = await server.create_event("Edit", moderation="pre")
+    author = await joined(server, created["event"]["code"], "in_room", "Lee")
+    asked = await author.ask("Why do the busses stop at seven?")
+    page, errors = await sign_in(browser, server, created, 360)
+    await expect(page.locator("#queue li")).to_have_count(1)
+    page.on("dialog", lambda d: errors.append(f"window dialog: {d.message}"))
+
+    opener, dialog = await open_dialog(page, "Edit", asked["text"], "Edit this question")
+    field = dialog.get_by_label("New wording (the original is kept in the log)")
+    await expect(field).to_be_focused()
+    await expect(field).to_have_value(asked["text"])
+    assert await axe.violations(page) == []
+    await escape_returns_focus(page, dialog, "Edit", asked["text"])
+
+    await opener.click()
+    await field.fill("   ")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog.get_by_role("alert")).not_to_be_empty()
+    await expect(dialog).to_be_visible()
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await field.fill("Why do the buses stop at seven?")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator(f"#queue li[data-id='{asked['id']}'] .q-text")).to_have_text(f"#{asked['id']} Why do the buses stop at seven?")
+    assert await focused(page) == f"card #{asked['id']} in queue"
+    await author.close()
+    assert errors == []
+
+
+async def test_the_merge_dialog_replaces_the_prompt(server, browser):
+    created = await server.create_event("Merge")
+    author = await joined(server, created["event"]["code"], "in_room", "Lee")
+    kept = await author.ask("When is the next meeting?")
+    merged = await author.ask("When do we meet next?", allow_duplicate=True)
+    last = await author.ask("Who maintains the park?")
+    page, errors = await sign_in(browser, server, created, 1280, 800)
+    await expect(page.locator("#published li")).to_have_count(3)
+    page.on("dialog", lambda d: errors.append(f"window dialog: {d.message}"))
+
+    opener, dialog = await open_dialog(page, "Merge…", merged["text"], "Merge this question into another")
+    field = dialog.get_by_label("Number of the question to merge it into")
+    await expect(field).to_be_focused()
+    targets = await page.locator("#merge-targets option").evaluate_all("(os) => os.map((o) => o.label)")
+    assert f"#{kept['id']}: {kept['text']}" in targets and not any(merged["text"] in t for t in targets)
+    assert await axe.violations(page) == []
+    await escape_returns_focus(page, dialog, "Merge…", merged["text"])
+
+    await opener.click()
+    await field.fill("the first one")
+    await dialog.get_by_role("button", name="Merge").click()
+    await expect(dialog.get_by_role("alert")).to_have_text("Give the number of a question, such as 12.")
+    await field.fill("999999")
+    await dialog.get_by_role("button", name="Merge").click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("999999")
+    await expect(dialog).to_be_visible()
+    await field.fill(str(kept["id"]))
+    await dialog.get_by_role("button", name="Merge").click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#published li")).to_have_count(2)
+    assert await focused(page) in (f"card #{kept['id']} in published", f"card #{last['id']} in published")
+    await author.close()
+    assert errors == []
+
+
+async def test_the_label_dialog_replaces_the_prompt(server, browser):
+    created = await server.create_event("Label")
+    code = created["event"]["code"]
+    author = await joined(server, code, "in_room", "Lee")
+    asked = await author.ask("Will the bus lane on the high street stay?")
+    page, errors = await sign_in(browser, server, created, 360)
+    await expect(page.locator("#published li")).to_have_count(1)
+    page.on("dialog", lambda d: errors.append(f"window dialog: {d.message}"))
+
+    opener, dialog = await open_dialog(page, "Label", asked["text"], "Label this question")
+    field = dialog.get_by_label("Topic (empty to remove the label)")
+    await expect(field).to_be_focused()
+    assert await axe.violations(page) == []
+    await escape_returns_focus(page, dialog, "Label", asked["text"])
+
+    await opener.click()
+    await field.fill("Transport " * 5)
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog.get_by_role("alert")).not_to_be_empty()
+    await expect(dialog).to_be_visible()
+    await field.fill("Transport")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog).to_be_hidden()
+    assert await focused(page) == f"card #{asked['id']} in published"
+    mod = await moderator(server, created)
+    assert (await mod.question(asked["id"]))["topic"] == "Transport"
+    await opener.click()
+    await expect(field).to_have_value("Transport")
+    await page.keyboard.press("Escape")
+    for client in (author, mod):
+        await client.close()
+    assert errors == []

@@ -25,12 +25,17 @@ OVERFLOW = """() => {
 }"""
 
 
-async def sign_in(browser, server, viewport: dict, name: str = "Priya Shah", password: str = ""):
+async def sign_in(
+    browser, server, viewport: dict, name: str = "Priya Shah", password: str = "",
+    javascript: bool = True,
+):
     """A new browser context signed in to the console by typing, as an organiser would (to a
     new account unless given a password)."""
     if not password:
         _, password = await server.app[ORGANISERS].add(name)
-    context = await browser.new_context(viewport=viewport, accept_downloads=True)
+    context = await browser.new_context(
+        viewport=viewport, accept_downloads=True, java_script_enabled=javascript
+    )
     page = await context.new_page()
     await page.goto(server.url + "/organise")
     await page.get_by_label("Your name").fill(name)
@@ -166,8 +171,20 @@ async def test_every_console_page_is_accessible_and_fits_a_phone(long_named_serv
     await check(page, "event with a refused poll", width)
     await page.get_by_role("button", name="New moderator secret").click()
     await check(page, "new moderator secret", width)
+    await page.goto(f"{server.url}/organise/events/{code}/after?select=all")
+    await check(page, "after the session, several at once", width)
+    await page.get_by_role("button", name="Save the outcome for the questions ticked").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    await check(page, "after the session, several at once refused", width)
     await page.goto(f"{server.url}/organise/events/{code}/after")
     await check(page, "after the session", width)
+    await page.goto(f"{server.url}/organise/events/{code}/record")
+    await check(page, "preview of the record", width)
+    await page.goto(f"{server.url}/organise/events/{code}/series")
+    await check(page, "series", width)
+    await page.get_by_label("Series name").fill("citizens-assembly-on-the-high-street-2026")
+    await page.get_by_role("button", name="Save the series").click()
+    await check(page, "series, filed", width)
     await page.goto(f"{server.url}/organise/events/{code}/poster")
     await check(page, "poster", width)
     await page.goto(f"{server.url}/organise/events/NOPE42")

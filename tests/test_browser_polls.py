@@ -26,7 +26,7 @@ async def test_participant_answers_a_poll_and_everyone_sees_the_results(server, 
     seen = other.locator("article.poll").filter(has_text="Which day suits you?")
     await expect(seen.locator("table")).to_contain_text("Tue")
     await expect(seen.locator("table tr").filter(has_text="Tue").locator("td").first).to_have_text("1")
-    await expect(seen.locator(".poll-results")).to_contain_text("1 answers (1 in the room, 0 online)")
+    await expect(seen.locator(".poll-results")).to_contain_text("1 answer (1 in the room, 0 online)")
 
     await card.get_by_label("Wed").check()
     await card.get_by_role("button", name="Change answer").click()

@@ -3,7 +3,7 @@
 import pytest
 from playwright.async_api import expect
 
-from live.domain.polls import OPTION_MAX, POLL_QUESTION_MAX
+from live.domain.polls import OPEN_TEXT_MAX, OPTION_MAX, POLL_QUESTION_MAX, WORD_ENTRY_MAX
 from live.transport.schemas import QUESTION_MAX
 from moderators import moderator
 from support import joined
@@ -131,10 +131,65 @@ async def test_the_screen_announces_what_changes_for_the_room_not_every_count(se
     await set_poll(server, code, poll["id"], "open")
     await expect(announce).to_have_text("Poll open: Was today useful?")
     await voter.ok("answer", {"poll_id": poll["id"], "value": 0})
-    await expect(page.locator("#poll .responses")).to_contain_text("1 answers")
+    await expect(page.locator("#poll .responses")).to_contain_text("1 answer:")
     await expect(announce).to_have_text("Poll open: Was today useful?")
     await set_poll(server, code, poll["id"], "close")
     await expect(announce).to_have_text("Poll closed: Was today useful? Final results: Yes 1, No 0.")
     for client in (author, voter, mod):
         await client.close()
+    assert errors == []
+
+
+ANSWER = ("The buses after seven matter most to shift workers at the hospital and to carers, so keep the "
+          "number 12 running every half hour until midnight, and tell us the timetable before it changes. ")
+
+
+@pytest.fixture
+async def wordy(server):
+    """An event with the longest question in focus and two open polls, one answered in many long
+    sentences, one in many long distinct words."""
+    created = await server.create_event("Citizens' assembly on transport and the high street")
+    code = created["event"]["code"]
+    mod = await moderator(server, created, "Priya")
+    author = await joined(server, code, "in_room", "Lee")
+    await focus(mod, (await author.ask(LONGEST))["id"])
+    polls = {
+        "open_text": await create_poll(server, code, {"kind": "open_text", "question": POLL_QUESTION[:POLL_QUESTION_MAX]}),
+        "word_cloud": await create_poll(server, code, {"kind": "word_cloud", "question": POLL_QUESTION[:POLL_QUESTION_MAX],
+                                                       "max_entries": 10}),
+    }
+    for poll in polls.values():
+        await set_poll(server, code, poll["id"], "open")
+    for n in range(24):
+        person = await joined(server, code, "remote")
+        await person.ok("answer", {"poll_id": polls["open_text"]["id"],
+                                   "value": f"{n}: {ANSWER}"[:OPEN_TEXT_MAX]})
+        if n < 6:
+            words = [f"{chr(97 + n)}{m:02d}-crosstownexpressservicelongword"[:WORD_ENTRY_MAX] for m in range(10)]
+            await person.ok("answer", {"poll_id": polls["word_cloud"]["id"], "value": words})
+        await person.close()
+    yield created, mod, polls
+    await author.close()
+    await mod.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_open_text_and_word_cloud_results_fit_with_many_long_answers(server, browser, wordy, size):
+    created, mod, polls = wordy
+    code = created["event"]["code"]
+    page, errors = await open_screen(browser, server, created, size)
+    for kind, item in (("word_cloud", "#poll .cloud-word"), ("open_text", "#poll .answers li")):
+        await set_poll(server, code, polls[kind]["id"], "close")
+        await set_poll(server, code, polls[kind]["id"], "open")
+        for mode, visible in (("poll", "poll"), ("both", "focus-poll")):
+            await mod.ok("screen_mode", {"screen": mode})
+            await expect(page.locator("main")).to_have_attribute("data-show", visible)
+            await expect(page.locator("#poll-question")).to_have_text(POLL_QUESTION[:POLL_QUESTION_MAX])
+            await expect(page.locator(item).first).to_be_visible()
+            await page.screenshot(path=f"/tmp/screen-{kind}-{size[0]}x{size[1]}-{mode}.png")
+            assert (bad := await page.evaluate(OVERFLOWING)) == [], (kind, mode, bad)
+            if mode == "both":
+                await expect(page.locator("#focus-text")).to_have_text(LONGEST)
+    newest = page.locator("#poll .answers li").last
+    await expect(newest).to_contain_text("23: ")
     assert errors == []

@@ -13,7 +13,7 @@ from multidict import CIMultiDict
 
 from support import ORGANISER_TOKEN, Client
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = Path(__file__).resolve().parents[1] / "live" / "static"
 GZIP = {"Accept-Encoding": "gzip"}
 AUTH = {"Authorization": f"Bearer {ORGANISER_TOKEN}"}
 

@@ -9,9 +9,10 @@ import time
 import tracemalloc
 
 import aiohttp
+import pytest
 
 from moderators import moderator
-from support import ORGANISER_TOKEN, joined
+from support import ORGANISER_TOKEN, StoreSQL, joined
 
 NAME = "Priya Sharma"
 ABUSIVE = "The ward manager is a useless idiot"
@@ -25,9 +26,8 @@ async def fetch(server, path: str, token: str | None = ORGANISER_TOKEN) -> tuple
             return res.status, await res.text()
 
 
-def expected_questions(db, event_id: int) -> dict[int, dict]:
+def expected_questions(db: StoreSQL, event_id: int) -> dict[int, dict]:
     """What the export must say of each question, computed from the rows by other means."""
-    db.row_factory = sqlite3.Row
     attendance = {r["id"]: r["attendance"] for r in db.execute("SELECT id, attendance FROM participants")}
     questions = [dict(r) for r in db.execute("SELECT * FROM questions WHERE event_id = ?", (event_id,))]
     merged = {q["id"]: [m["id"] for m in questions if m["merged_into"] == q["id"]] for q in questions}
@@ -79,10 +79,10 @@ async def test_export_matches_the_database_and_leaves_out_personal_data(server):
     document = json.loads(raw)
     assert (document["format"], document["version"], document["names_included"]) == ("live-export", 1, False)
     (event,) = document["events"]
-    with sqlite3.connect(server.settings.db) as db:
-        event_id = db.execute("SELECT id FROM events WHERE code = ?", (code,)).fetchone()[0]
-        expected = expected_questions(db, event_id)
-        log_count = db.execute("SELECT count(*) FROM moderation_log WHERE event_id = ?", (event_id,)).fetchone()[0]
+    db = StoreSQL(server.settings)
+    event_id = db.execute("SELECT id FROM events WHERE code = ?", (code,))[0][0]
+    expected = expected_questions(db, event_id)
+    log_count = db.execute("SELECT count(*) FROM moderation_log WHERE event_id = ?", (event_id,))[0][0]
     assert [q["id"] for q in event["questions"]] == sorted(expected)
     for q in event["questions"]:
         assert {k: q[k] for k in expected[q["id"]]} == expected[q["id"]], q["id"]
@@ -149,6 +149,7 @@ def generate(db_path, code: str, questions: int, voters: int) -> int:
     return event_id
 
 
+@pytest.mark.sqlite_only
 async def test_a_large_event_streams_in_bounded_memory(server):
     created = await server.create_event("Large assembly")
     code = created["event"]["code"]

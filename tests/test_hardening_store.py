@@ -158,4 +158,4 @@ async def test_healthz_reports_a_database_that_cannot_take_writes(process):
     assert res.status == 500 and refused["error"]["code"] == "internal", refused
     status, body = await server.api("GET", "/healthz", token=None)
     assert status == 503, body
-    assert body["error"]["code"] == "internal" and "database" in body["error"]["message"]
+    assert body["error"]["code"] == "unavailable" and "database" in body["error"]["message"]

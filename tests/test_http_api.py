@@ -38,7 +38,10 @@ async def test_organiser_creates_lists_updates_and_closes_events(server):
 async def test_public_event_info(server, event):
     status, body = await server.api("GET", f"/api/events/{event['code'].lower()}", token=None)
     assert status == 200
-    assert set(body["data"]) == {"code", "title", "description", "stream_url", "state"}
+    assert set(body["data"]) == {
+        "code", "title", "description", "stream_url", "state", "starts_at", "ends_at",
+        "advance_questions", "captions_url", "sign_language_url",
+    }
     status, body = await server.api("GET", "/api/events/NOPE22", token=None)
     assert status == 404 and body["error"]["code"] == "not_found"
 

@@ -200,8 +200,8 @@ async def test_broadcasts_count_messages_and_the_sockets_they_reach(metered):
         await client.close()
 
 
-async def test_units_of_work_are_timed_and_sorted_into_ok_refused_and_error(tmp_path):
-    """The store's observer, on a real database: a refusal is a rule's, an error the database's."""
+async def test_units_of_work_are_timed_and_a_database_failure_counted_as_an_error(tmp_path):
+    """The store's observer, on a real database: a refusal is a rule's, not the database's."""
     metrics = Metrics()
     db = Database(tmp_path / "units.db")
     db.observe = metrics.batch
@@ -221,17 +221,16 @@ async def test_units_of_work_are_timed_and_sorted_into_ok_refused_and_error(tmp_
     await db.close()
     assert outcomes[0] is None and isinstance(outcomes[1], LiveError)
     registry = metrics.registry
-    assert registry.get_sample_value("live_db_units_total", {"outcome": "refused"}) == 1
     assert registry.get_sample_value("live_db_units_total", {"outcome": "error"}) == 1
-    assert registry.get_sample_value("live_db_units_total", {"outcome": "ok"}) >= 2  # open's too
+    assert registry.get_sample_value("live_db_units_total", {"outcome": "ok"}) >= 3  # open's too
     assert registry.get_sample_value("live_db_batch_seconds_count") >= 2
 
 
 async def test_a_live_servers_writes_reach_the_database_metrics(metered):
     await metered.create_event()
     _, text, _ = await scrape(metered)
-    assert value(text, "live_db_units_total", outcome="ok") >= 2
-    assert value(text, "live_db_batch_seconds_count") >= 2
+    assert value(text, "live_db_units_total", outcome="ok") >= 1
+    assert value(text, "live_db_batch_seconds_count") >= 1
     assert metered.app[DATABASE].observe == metered.app[METRICS].batch
 
 

@@ -5,12 +5,13 @@ import hashlib
 import sqlite3
 import time
 
+import asyncpg
 import pytest
 import socketio
 
 from live.domain import tokens
 from moderators import moderator, sign_in
-from support import Client, Replica, joined
+from support import Client, Replica, StoreSQL, joined
 from test_sync_property import NODE, run_sync_js
 
 
@@ -40,14 +41,13 @@ async def test_sign_in_sets_a_strict_httponly_cookie(server, created):
 
 async def test_the_secret_is_hashed_with_scrypt_and_legacy_digests_are_upgraded(server, created, settings):
     code = created["event"]["code"]
-    with sqlite3.connect(settings.db) as db:
-        (stored,) = db.execute("SELECT moderator_secret_hash FROM events").fetchone()
-        assert stored.startswith("scrypt$")
-        legacy = hashlib.sha256(created["moderator_secret"].encode()).hexdigest()
-        db.execute("UPDATE events SET moderator_secret_hash = ?", (legacy,))
+    db = StoreSQL(settings)
+    (stored,) = db.execute("SELECT moderator_secret_hash FROM events")[0]
+    assert stored.startswith("scrypt$")
+    legacy = hashlib.sha256(created["moderator_secret"].encode()).hexdigest()
+    db.execute("UPDATE events SET moderator_secret_hash = ?", (legacy,))
     assert (await sign_in(server, code, created["moderator_secret"])).status == 303
-    with sqlite3.connect(settings.db) as db:
-        (upgraded,) = db.execute("SELECT moderator_secret_hash FROM events").fetchone()
+    (upgraded,) = db.execute("SELECT moderator_secret_hash FROM events")[0]
     assert upgraded.startswith(f"scrypt${tokens.SCRYPT_N}$")
     assert tokens.slow_matches(created["moderator_secret"], upgraded)
 
@@ -306,11 +306,11 @@ async def test_the_log_cannot_be_changed(server, created, settings):
     mod = await moderator(server, created)
     await mod.ok("mode", {"mode": "pre"})
     await mod.close()
-    with sqlite3.connect(settings.db) as db:
-        for statement in ("UPDATE moderation_log SET moderator = 'x'", "DELETE FROM moderation_log"):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                db.execute(statement)
-        assert db.execute("SELECT count(*) FROM moderation_log").fetchone()[0] == 2
+    db = StoreSQL(settings)
+    for statement in ("UPDATE moderation_log SET moderator = 'x'", "DELETE FROM moderation_log"):
+        with pytest.raises((sqlite3.IntegrityError, asyncpg.RaiseError), match="append-only"):
+            db.execute(statement)
+    assert db.execute("SELECT count(*) FROM moderation_log")[0][0] == 2
 
 
 async def test_moderation_broadcasts_applied_to_a_stale_state_give_the_fresh_snapshot(server, pre):

@@ -4,8 +4,11 @@ import json
 import sqlite3
 import time
 
+import pytest
+
 from live.domain import tokens
-from live.store.migrations import MIGRATIONS
+from live.store.dialect import SQLITE
+from live.store.migrations import MIGRATIONS, script
 from support import Client, joined, running_server
 from test_polls import create_poll, set_poll
 
@@ -72,8 +75,8 @@ async def test_a_poll_answer_reusing_a_votes_op_id_is_refused(server, event):
 def _database_before_commands(path, token: str) -> dict:
     """A database as the last schema without commands left it, with one ack of each command."""
     db = sqlite3.connect(path)
-    for script in MIGRATIONS[:OLD_SCHEMA]:
-        db.executescript(script)
+    for migration in MIGRATIONS[:OLD_SCHEMA]:
+        db.executescript(script(migration, SQLITE))
     db.execute(f"PRAGMA user_version = {OLD_SCHEMA}")
     now = time.time()
     db.execute(
@@ -107,6 +110,7 @@ def _database_before_commands(path, token: str) -> dict:
     return acks
 
 
+@pytest.mark.sqlite_only
 async def test_acks_stored_before_the_upgrade_keep_the_command_they_answered(settings):
     token = tokens.new_token()
     acks = _database_before_commands(settings.db, token)

@@ -269,7 +269,9 @@ async def test_an_event_created_in_the_console_is_the_one_the_api_sees(server, s
     assert f"/e/{code}/screen#token=" in page and f"/e/{code}/moderate" in page
     status, body = await server.api("GET", f"/api/events/{code}")
     assert body["data"] == {"code": code, "title": "Citizens' <assembly>", "description": "Day one",
-                            "stream_url": "https://stream.example/live", "state": "open"}
+                            "stream_url": "https://stream.example/live", "state": "open",
+                            "starts_at": None, "ends_at": None, "advance_questions": False,
+                            "captions_url": None, "sign_language_url": None}
     status, listing = await signed_in.get()
     assert f'href="/organise/events/{code}"' in listing
     status, event_page = await signed_in.get(f"/organise/events/{code}")
@@ -516,6 +518,11 @@ async def test_every_console_action_is_logged_with_the_organisers_name(server, s
     poll = body["data"][0]["id"]
     for move in ("open", "close"):
         assert (await signed_in.post(f"/organise/events/{code}/polls/{poll}/{move}"))[0] == 200
+    second, _ = await create_event(signed_in, title="Logged, day two")
+    for path, form in ((f"/organise/events/{code}/series", {"series": "logged-days"}),
+                       (f"/organise/events/{second}/series", {"series": "logged-days"}),
+                       (f"/organise/events/{second}/carry", {"from_event": code})):
+        assert (await signed_in.post(path, form))[0] == 200
     async with signed_in.http.get(f"{server.url}/api/events/{code}/export.csv?table=moderation_log") as res:
         log_csv = list(csv.DictReader(io.StringIO(await res.text())))
     status, _ = await server.api("GET", f"/api/events/{code}/export.json")
@@ -527,9 +534,64 @@ async def test_every_console_action_is_logged_with_the_organisers_name(server, s
         f"gave question {question['id']} of {code} the outcome answered_live",
         f"reopened event {code}", f"opened poll {poll} in event {code}",
         f"closed poll {poll} in event {code}", f"downloaded {code}-moderation_log.csv",
+        f"put event {code} in the series logged-days",
+        f"carried 0 questions from event {code} into {second}",
     ]
     for what in expected:
         assert any(m.startswith(f"organiser 'Priya' {what}") for m in said), (what, said)
     assert any(m == f"organiser 'organiser' downloaded {code}.json" for m in said), said
     by = {row["action"]: row["moderator"] for row in log_csv}
     assert by["dispose"] == by["rotate_moderator_secret"] == by["rotate_screen_token"] == "Priya"
+
+
+async def test_several_outcomes_series_and_carry_refuse_hostile_input_and_change_nothing(server, signed_in):
+    code, _ = await create_event(signed_in, title="Day one")
+    other, _ = await create_event(signed_in, title="Elsewhere")
+    author = await joined(server, code)
+    stranger = await joined(server, other)
+    try:
+        asked = [await author.ask(t) for t in ("Who maintains the parks?", "When do bins change?")]
+        foreign = await stranger.ask("Is this another event's question?")
+    finally:
+        await author.close()
+        await stranger.close()
+    await signed_in.get(f"/organise/events/{code}/after")
+    outcomes = f"/organise/events/{code}/outcomes"
+    status, page, _ = await signed_in.post(outcomes, [
+        ("question_id", "abc"), ("question_id", "9" * 40), ("question_id", "-1"),
+        ("disposition", "answered_live")])
+    assert status == 400 and "Tick at least one question" in page
+    status, page, _ = await signed_in.post(outcomes, [
+        ("question_id", str(asked[0]["id"])), ("disposition", "answered_in_writing"),
+        ("response", "x" * 10_001)])
+    assert status == 400 and "aria-invalid" in page
+    status, page, _ = await signed_in.post(outcomes, [
+        ("question_id", str(asked[0]["id"])), ("response", "x" * 1_000_000)])
+    assert status == 413 and "Maximum request body size" in page
+    status, page, _ = await signed_in.post(outcomes, [
+        ("question_id", str(asked[0]["id"])), ("disposition", "nonsense\x00")])
+    assert status == 400
+    status, page, _ = await signed_in.post(outcomes, [
+        *[("question_id", str(q["id"])) for q in asked], ("question_id", str(foreign["id"])),
+        ("disposition", "answered_live")])
+    assert status == 404 and f"No question {foreign['id']} in this event." in page
+    assert 'value="{}" checked'.format(asked[1]["id"]) in page
+    _, body = await server.api("GET", f"/api/events/{code}/record/questions")
+    assert {q["disposition"] for q in body["data"]["questions"]} == {"open"}
+    status, page, _ = await signed_in.post("/organise/events/NOPE42/outcomes", [
+        ("question_id", str(asked[0]["id"])), ("disposition", "answered_live")])
+    assert status == 404
+
+    series = f"/organise/events/{code}/series"
+    for name in ("x" * 10_000, "Capitals Not Allowed", "<script>", "a b"):
+        status, page, _ = await signed_in.post(series, {"series": name})
+        assert status == 400 and "aria-invalid" in page and "<script>" not in page.replace("&lt;script&gt;", "")
+    carry = f"/organise/events/{code}/carry"
+    for source, expected in (("", 400), ("x" * 500, 400), ("NOPE42", 404), (code, 400), (other, 400)):
+        status, page, _ = await signed_in.post(carry, {"from_event": source})
+        assert status == expected, (source, status)
+    for path in ("record", "series"):
+        status, _ = await signed_in.get(f"/organise/events/NOPE42/{path}")
+        assert status == 404
+    _, body = await server.api("GET", f"/api/events/{code}/record/questions")
+    assert len(body["data"]["questions"]) == 2 and body["data"]["event"]["series"] is None

@@ -9,7 +9,7 @@ import aiohttp
 from live.transport import http as live_http
 from support import running_server
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = Path(__file__).resolve().parents[1] / "live" / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 STATIC_REF = re.compile(r'(?:src|href)="(/static/[^"]*)"')
 

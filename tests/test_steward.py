@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-import sqlite3
 
 import aiohttp
 import pytest
@@ -15,7 +14,7 @@ import axe
 
 from live.services import steward as steward_service
 from moderators import Moderator, moderator
-from support import ORGANISER_TOKEN, Server, joined, running_server
+from support import ORGANISER_TOKEN, Server, StoreSQL, joined, running_server
 from test_browser_qa import collect_errors
 from test_hardening_forms_and_headers import MALFORMED_FORMS
 
@@ -123,8 +122,7 @@ async def test_steward_sign_in_is_rate_limited(settings):
 async def test_an_event_from_before_stewards_has_none_until_an_organiser_sets_one(steward, server):
     created, person = steward
     code = created["event"]["code"]
-    with sqlite3.connect(server.settings.db) as db:
-        db.execute("UPDATE events SET steward_secret_hash = NULL WHERE code = ?", (code,))
+    StoreSQL(server.settings).execute("UPDATE events SET steward_secret_hash = NULL WHERE code = ?", (code,))
     assert (await person.sign_in(created["steward_secret"])).headers["Location"].endswith("failed=forbidden")
     status, body = await server.api("POST", f"/api/events/{code}/steward-secret")
     assert status == 200

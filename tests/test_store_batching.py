@@ -1,16 +1,17 @@
-"""Group commit: units queued together share a transaction, yet each succeeds or fails alone."""
+"""Group commit: units queued together share a transaction, yet each succeeds or fails alone,
+on both stores."""
 
 import asyncio
 
 import pytest
 
-from live.store import Database
+from live.store import Database, open_store
 from live.store import db as db_module
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = Database(tmp_path / "batch.db")
+async def db(tmp_path, database_url):
+    database = open_store(database_url, tmp_path / "batch.db")
     await database.open()
     await database.write(lambda conn: conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
     yield database
@@ -38,14 +39,14 @@ async def stored(database: Database) -> list[int]:
 
 async def test_concurrent_units_share_transactions_and_all_commit(db, monkeypatch):
     transactions = 0
-    commit = Database._commit
+    commit = type(db)._commit
 
     async def counting(self, batch):
         nonlocal transactions
         transactions += 1
         await commit(self, batch)
 
-    monkeypatch.setattr(Database, "_commit", counting)
+    monkeypatch.setattr(type(db), "_commit", counting)
     results = await asyncio.gather(*(db.write(insert(n)) for n in range(100)))
     assert results == list(range(100))
     assert transactions < 100
@@ -76,6 +77,7 @@ async def test_then_callbacks_run_in_unit_order_and_give_the_callers_their_resul
     assert seen == list(range(50))
 
 
+@pytest.mark.sqlite_only
 async def test_then_sees_the_commit_and_runs_before_the_next_batch(db, monkeypatch):
     monkeypatch.setattr(db_module, "MAX_BATCH", 4)
     events = []
@@ -138,6 +140,7 @@ async def test_everything_acknowledged_is_there_after_reopening(tmp_path):
     await again.close()
 
 
+@pytest.mark.sqlite_only
 async def test_a_unit_that_awaits_anything_but_the_database_fails_alone(db):
     async def sleeps(conn):
         await conn.execute("INSERT INTO t (n) VALUES (99)")

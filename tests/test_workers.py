@@ -344,6 +344,7 @@ def test_worker_commands_pass_the_shared_port(tmp_path):
     assert first[first.index("--port") + 1] == "9000"
 
 
+@pytest.mark.sqlite_only
 async def test_a_write_waits_out_another_process_holding_the_lock(settings, monkeypatch):
     """SQLITE_BUSY past the busy timeout is retried: the vote is applied once and acknowledged."""
     monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 50)

@@ -6,7 +6,10 @@ FORBIDDEN = "forbidden"
 RATE_LIMITED = "rate_limited"
 CLOSED = "closed"
 CONFLICT = "conflict"
+NOT_STARTED = "not_started"
 INTERNAL = "internal"
+#: The database cannot be reached: the command was not done (or not known to be); retry it.
+UNAVAILABLE = "unavailable"
 
 
 def with_article(word: str) -> str:

@@ -12,7 +12,7 @@ QUESTION_FIELDS = (
     "event_code", "id", "created_at", "status", "reason", "attendance", "author_name", "text",
     "topic", "votes", "votes_in_room", "votes_remote", "carried_from", "carried_votes",
     "merged_into", "disposition", "stream_time", "response", "referred_to", "due_date",
-    "disposed_at", "channel",
+    "disposed_at", "channel", "asked_before_start",
 )
 POLL_FIELDS = (
     "event_code", "poll_id", "kind", "question", "state", "opened_at", "closed_at", "item",
@@ -50,6 +50,7 @@ def question(code: str, row: dict, names: bool) -> dict:
         "event_code": code,
         "text": None if hidden else row["text"],
         "author_name": row["author_name"] if names else None,
+        "asked_before_start": bool(row["asked_before_start"]),
     }
 
 

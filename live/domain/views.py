@@ -3,6 +3,7 @@
 import json
 
 from live.domain.model import VISIBLE_STATUSES
+from live.domain.schedule import iso
 
 
 def public_event(row: dict) -> dict:
@@ -13,6 +14,11 @@ def public_event(row: dict) -> dict:
         "description": row["description"],
         "stream_url": row["stream_url"],
         "state": row["state"],
+        "starts_at": iso(row["starts_at"]),
+        "ends_at": iso(row["ends_at"]),
+        "advance_questions": bool(row["advance_questions"]),
+        "captions_url": row["captions_url"],
+        "sign_language_url": row["sign_language_url"],
     }
 
 
@@ -81,6 +87,7 @@ def record_question(row: dict) -> dict:
         **outcome(row),
         "carried_from": row["carried_from"],
         "carried_votes": row["carried_votes"],
+        "asked_before_start": bool(row["asked_before_start"]),
     }
 
 
@@ -98,6 +105,7 @@ def moderator_question(row: dict) -> dict:
         "note": row["note"],
         "decided_at": row["decided_at"],
         "channel": row["channel"],
+        "asked_before_start": bool(row["asked_before_start"]),
         **outcome(row),
     }
 

@@ -9,6 +9,7 @@ from live.domain import codes, errors, tokens
 from live.domain.changes import Change, News, to_moderators
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
+from live.domain.schedule import check_order
 from live.domain.views import log_entry, public_event
 from live.services.polls import close_open_polls
 from live.services.unit import Service, refuse_unless_open
@@ -75,6 +76,7 @@ class EventService(Service):
         stream_url: str | None = None,
         moderation: ModerationMode = ModerationMode.POST,
         demo: bool = False,
+        schedule: dict | None = None,
     ) -> CreatedEvent:
         moderator_secret = tokens.new_token(12)
         screen_token = tokens.new_token()
@@ -113,6 +115,7 @@ class EventService(Service):
                 moderation_mode=moderation.value,
                 demo=demo,
                 steward_secret_hash=steward_secret_hash,
+                schedule=_stored(schedule or {}),
             )
 
         event = await self.db.write(work)
@@ -178,7 +181,7 @@ class EventService(Service):
 
     async def _change(self, code: str, fields: dict, *, while_closed: bool) -> dict:
         code = codes.normalise_code(code)
-        fields = {k: json.dumps(v) if isinstance(v, list) else v for k, v in fields.items()}
+        fields = _stored({k: json.dumps(v) if isinstance(v, list) else v for k, v in fields.items()})
 
         async def work(conn: InThread) -> tuple[dict, list[News]]:
             event = await event_store.get_event_by_code(conn, code)
@@ -189,6 +192,11 @@ class EventService(Service):
             changed = {k: v for k, v in fields.items() if event[k] != v}
             if not changed:
                 return event, []
+            after = {**event, **changed}
+            try:
+                check_order(after["starts_at"], after["ends_at"])
+            except ValueError as exc:
+                raise LiveError(errors.INVALID, f"{str(exc).capitalize()}.") from None
             await event_store.update_event(conn, event["id"], changed)
             seq = await event_store.next_seq(conn, event["id"])
             event = await event_store.get_event(conn, event["id"])
@@ -198,3 +206,8 @@ class EventService(Service):
             return event, news
 
         return await self._write(work)
+
+
+def _stored(fields: dict) -> dict:
+    """Fields as the store keeps them: a yes/no as 0 or 1, which every dialect's INTEGER takes."""
+    return {k: int(v) if isinstance(v, bool) else v for k, v in fields.items()}

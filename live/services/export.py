@@ -42,7 +42,7 @@ class ExportService:
             "generated_at": time.time(),
             "names_included": names,
         }
-        async with export_store.snapshot(self.db.path) as snap:
+        async with export_store.snapshot(self.db) as snap:
             yield (json.dumps(head)[:-1] + ', "events": [').encode()
             for number, event in enumerate(await snap.events(event_ids)):
                 opening = json.dumps(shape.event_header(event))[:-1]
@@ -76,7 +76,7 @@ class ExportService:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
-        async with export_store.snapshot(self.db.path) as snap:
+        async with export_store.snapshot(self.db) as snap:
             for event in await snap.events(event_ids):
                 rows = 0
                 async for name, row in self._sections(snap, event, names):
@@ -104,5 +104,5 @@ def _between(done: str | None, next_table: str | None) -> str:
 
 
 def _cell(value: object) -> object:
-    """Structured values go into a CSV cell as JSON."""
-    return json.dumps(value) if isinstance(value, dict | list) else value
+    """Structured values go into a CSV cell as JSON, and yes or no as JSON's true or false."""
+    return json.dumps(value) if isinstance(value, dict | list | bool) else value

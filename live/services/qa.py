@@ -14,6 +14,7 @@ from live.domain.changes import News, VoteCount
 from live.domain.errors import LiveError
 from live.domain.model import VISIBLE_STATUSES, Attendance, Channel, ModerationMode
 from live.domain.model import QuestionStatus, Sort, sort_questions
+from live.domain.schedule import asking_closed, not_started
 from live.domain.views import is_visible, own_question, public_event, public_question, stage
 from live.services.cache import BySeq
 from live.services.news import question_news
@@ -326,6 +327,11 @@ async def admit(
     limit, window = settings.ask_limit, settings.ask_window
     event = await open_event(conn, event_id)
     now = time.time()
+    if channel == Channel.DEVICE and asking_closed(event, now):
+        raise LiveError(
+            errors.NOT_STARTED,
+            "Questions open when the event starts; this one does not take them in advance.",
+        )
     recent = await question_store.count_recent(conn, participant_id, now - window)
     if recent >= limit:
         raise LiveError(
@@ -366,6 +372,7 @@ async def admit(
         reason=admission.reason,
         duplicate_of=verdict.duplicate_of,
         channel=channel.value,
+        asked_before_start=not_started(event, now),
     )
     if admission.reason or set(admission.flags) - {review.PRE_MODERATION_FLAG}:
         await moderation_store.append_log(

@@ -50,41 +50,82 @@ class RecordService(Service):
         async def work(conn: InThread) -> Result:
             if session_id is not None and await moderation_store.live_session(conn, session_id) is None:
                 raise LiveError(errors.FORBIDDEN, "This moderator session has been revoked.")
-            row = await question_store.get_question(conn, question_id)
-            if row is None or row["event_id"] != event_id:
-                raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
-            if version is not None and row["version"] != version:
-                raise LiveError(
-                    errors.CONFLICT,
-                    "Someone changed this question a moment ago; here is how it is now.",
-                    {"question": moderator_question(row)},
-                )
-            status = settle(
-                QuestionStatus(row["status"]), Disposition(row["disposition"]), outcome
+            mail.clear()
+            question, news = await self._settle(
+                conn, event_id, actor, question_id, version, outcome, mail
             )
-            fields = {**outcome.fields(), "status": status.value, "disposed_at": time.time()}
-            after = await question_store.update_question(conn, question_id, fields)
-            news = await question_news(conn, row, after)
-            entry = await moderation_store.append_log(
-                conn,
-                event_id=event_id,
-                moderator=actor,
-                action="dispose",
-                question_id=question_id,
-                participant_id=row["participant_id"],
-                reason=outcome.disposition.value,
-                details={k: v for k, v in outcome.fields().items() if v is not None},
-            )
-            news.append(to_moderators(event_id, "log", {"entry": log_entry(entry)}))
-            if outcome.disposition is Disposition.ANSWERED_IN_WRITING:
-                event = await event_store.get_event(conn, event_id)
-                mail[:] = [event, await record_store.receipt_addresses_for(conn, question_id)]
-            return {"question": moderator_question(after)}, news
+            return {"question": question}, news
 
         result = await self._write(work)
-        if mail and mail[1] and self.mail is not None:
-            self.mail(mail[0], result["question"], mail[1])
+        self._tell(mail)
         return result
+
+    async def dispose_many(
+        self, event_id: int, actor: str, question_ids: list[int], outcome: Outcome
+    ) -> dict:
+        """One outcome for several questions in one write: all of them settle, or none does.
+
+        Each is logged and told to its author as if it had been given alone.
+        """
+        mail: list = []
+
+        async def work(conn: InThread) -> Result:
+            mail.clear()
+            settled, news = [], []
+            for question_id in question_ids:
+                question, told = await self._settle(
+                    conn, event_id, actor, question_id, None, outcome, mail
+                )
+                settled.append(question)
+                news += told
+            return {"questions": settled}, news
+
+        result = await self._write(work)
+        self._tell(mail)
+        return result
+
+    async def _settle(
+        self, conn: InThread, event_id: int, actor: str, question_id: int,
+        version: int | None, outcome: Outcome, mail: list,
+    ) -> tuple[dict, list[News]]:
+        row = await question_store.get_question(conn, question_id)
+        if row is None or row["event_id"] != event_id:
+            raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
+        if version is not None and row["version"] != version:
+            raise LiveError(
+                errors.CONFLICT,
+                "Someone changed this question a moment ago; here is how it is now.",
+                {"question": moderator_question(row)},
+            )
+        status = settle(QuestionStatus(row["status"]), Disposition(row["disposition"]), outcome)
+        fields = {**outcome.fields(), "status": status.value, "disposed_at": time.time()}
+        after = await question_store.update_question(conn, question_id, fields)
+        news = await question_news(conn, row, after)
+        entry = await moderation_store.append_log(
+            conn,
+            event_id=event_id,
+            moderator=actor,
+            action="dispose",
+            question_id=question_id,
+            participant_id=row["participant_id"],
+            reason=outcome.disposition.value,
+            details={k: v for k, v in outcome.fields().items() if v is not None},
+        )
+        news.append(to_moderators(event_id, "log", {"entry": log_entry(entry)}))
+        question = moderator_question(after)
+        if outcome.disposition is Disposition.ANSWERED_IN_WRITING:
+            event = await event_store.get_event(conn, event_id)
+            addresses = await record_store.receipt_addresses_for(conn, question_id)
+            mail.append((event, question, addresses))
+        return question, news
+
+    def _tell(self, mail: list) -> None:
+        """After commit: each written response to the addresses its author left."""
+        if self.mail is None:
+            return
+        for event, question, addresses in mail:
+            if addresses:
+                self.mail(event, question, addresses)
 
     async def questions(self, code: str) -> dict:
         """The public list of published questions and how each ended; online after the close."""
@@ -118,6 +159,7 @@ class RecordService(Service):
                     await record_store.channel_balance(conn, event_id),
                 ),
                 "participants": await record_store.participant_counts(conn, event_id),
+                "asked_before_start": await record_store.count_asked_before_start(conn, event_id),
             }
 
         return await self.db.read(work)
@@ -138,7 +180,7 @@ class RecordService(Service):
             raise LiveError(errors.NOT_FOUND, f"No event belongs to the series {series!r}.")
         return events
 
-    async def carry(self, from_code: str, to_code: str) -> dict:
+    async def carry(self, from_code: str, to_code: str, actor: str = ORGANISER) -> dict:
         """Copy the earlier event's unanswered published questions into the next one, once each.
 
         Each copy keeps its author (their device sees it among their questions), the name they
@@ -165,7 +207,7 @@ class RecordService(Service):
             await moderation_store.append_log(
                 conn,
                 event_id=target["id"],
-                moderator=ORGANISER,
+                moderator=actor,
                 action="carry",
                 details={"from_event": source["code"], "questions": len(carried)},
             )

@@ -14,7 +14,10 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from live.store.migrations import MIGRATIONS
+from live.domain import errors
+from live.domain.errors import LiveError
+from live.store.dialect import SQLITE
+from live.store.migrations import MIGRATIONS, script
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,14 @@ class InThread:
             return _Ready(_Fetched(cursor.fetchall(), cursor.rowcount, cursor.lastrowid))
         finally:
             cursor.close()
+
+    def updated(self, update: str, select: str, parameters: Any = ()) -> _Ready:
+        """The first value `select` reads after `update` (both taking `parameters`): two
+        statements here, for RETURNING costs SQLite an ephemeral table, three times a SELECT;
+        PostgreSQL's connection makes it one UPDATE … RETURNING."""
+        self._conn.execute(update, parameters).close()
+        row = self._conn.execute(select, parameters).fetchone()
+        return _Ready(None if row is None else row[0])
 
     @property
     def in_transaction(self) -> bool:
@@ -206,18 +217,98 @@ class _Unit:
     error: BaseException | None = None
 
 
-class Database:
-    """Owns the connections; writes queued together commit in one BEGIN IMMEDIATE … COMMIT."""
+#: Called after each batch with its seconds, its number of units and how many of them failed for
+#: a reason other than a refusal (a LiveError): the one place to time the store, on both dialects.
+Observer = Callable[[float, int, int], None]
+
+
+class Store:
+    """What both stores share: units of work queued into batches, each batch committed by one
+    task, the `then` callbacks run in commit order."""
+
+    dialect: str
+
+    def __init__(self) -> None:
+        self._queue: deque[_Unit] = deque()
+        self._writing: asyncio.Task | None = None
+        self.observe: Observer | None = None
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def read(self, work: Work[T]) -> T:
+        raise NotImplementedError
+
+    async def cannot_write(self) -> str | None:
+        raise NotImplementedError
+
+    async def migrate(self) -> tuple[int, list[int]]:
+        """Apply what is missing, for `live db migrate`: the version found and the numbers applied."""
+        raise NotImplementedError
+
+    async def _commit(self, batch: list[_Unit]) -> None:
+        raise NotImplementedError
+
+    def _note_failures(self, batch: list[_Unit]) -> None:
+        return None
+
+    def _ready(self) -> bool:
+        raise NotImplementedError
+
+    async def write(self, work: Work[T], then: Callable[[T], R] | None = None) -> T | R:
+        """Run one unit of work; it is committed, and `then` has run, before this returns.
+
+        Units queued while a batch is in flight share the next transaction, each inside its own
+        savepoint: a unit that raises is undone alone and its caller gets the exception. The
+        `then` callbacks run after the commit, in queue order, before the next batch begins, so
+        whatever they publish leaves in commit order. A unit may await only the database.
+        """
+        assert self._ready(), "database is not open"
+        unit = _Unit(work, then)
+        self._queue.append(unit)
+        if self._writing is None:
+            self._writing = asyncio.create_task(self._drain(), name="database writer")
+        return await unit.future
+
+    async def _drain(self) -> None:
+        """Commit batches until the queue is empty; the only task that uses the writer."""
+        try:
+            while self._queue:
+                batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+                started = time.perf_counter()
+                try:
+                    await self._commit(batch)
+                finally:
+                    self._note_failures(batch)
+                    if self.observe is not None:
+                        self.observe(time.perf_counter() - started, len(batch), _faults(batch))
+                    for unit in batch:
+                        _settle(unit)
+        except BaseException as exc:
+            while self._queue:
+                _fail(self._queue.popleft(), exc)
+            raise
+        finally:
+            self._writing = None
+
+
+class Database(Store):
+    """SQLite: writes queued together commit in one BEGIN IMMEDIATE … COMMIT."""
+
+    dialect = SQLITE
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._queue: deque[_Unit] = deque()
-        self._writing: asyncio.Task | None = None
         self._write_failure: tuple[float, str] | None = None
-        #: Told each batch's seconds and its units' errors (None: committed), e.g. by metrics.
-        self.observe: Callable[[float, list[BaseException | None]], None] | None = None
+
+    def _ready(self) -> bool:
+        return self._writer is not None
 
     async def open(self) -> None:
         """Open, set up and migrate; a failure leaves nothing open, for a connection's thread
@@ -244,55 +335,33 @@ class Database:
                 await conn.close()
         self._reader = self._writer = None
 
-    async def _migrate(self, conn: aiosqlite.Connection) -> None:
+    async def _migrate(self, conn: aiosqlite.Connection) -> list[int]:
         async with conn.execute("PRAGMA user_version") as cur:
             (version,) = await cur.fetchone()
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        applied = []
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
             log.info("applying database migration %d", number)
             try:
                 await conn.executescript(
-                    f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
+                    f"BEGIN IMMEDIATE; {script(migration, SQLITE)}; "
+                    f"PRAGMA user_version = {number}; COMMIT;"
                 )
             except BaseException:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 raise
+            applied.append(number)
+        return applied
 
-    async def write(self, work: Work[T], then: Callable[[T], R] | None = None) -> T | R:
-        """Run one unit of work; it is committed, and `then` has run, before this returns.
-
-        Units queued while a batch is in flight share the next transaction, each inside its own
-        savepoint: a unit that raises is undone alone and its caller gets the exception. The
-        `then` callbacks run after the commit, in queue order, before the next batch begins, so
-        whatever they publish leaves in commit order. A unit may await only the database.
-        """
-        assert self._writer is not None, "database is not open"
-        unit = _Unit(work, then)
-        self._queue.append(unit)
-        if self._writing is None:
-            self._writing = asyncio.create_task(self._drain(), name="database writer")
-        return await unit.future
-
-    async def _drain(self) -> None:
-        """Commit batches until the queue is empty; the only task that uses the writer."""
+    async def migrate(self) -> tuple[int, list[int]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await _connect(self.path)
         try:
-            while self._queue:
-                batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
-                started = time.perf_counter()
-                try:
-                    await self._commit(batch)
-                finally:
-                    if self.observe is not None:
-                        self.observe(time.perf_counter() - started, [u.error for u in batch])
-                    self._note_failures(batch)
-                    for unit in batch:
-                        _settle(unit)
-        except BaseException as exc:
-            while self._queue:
-                _fail(self._queue.popleft(), exc)
-            raise
+            async with conn.execute("PRAGMA user_version") as cur:
+                (version,) = await cur.fetchone()
+            return version, await self._migrate(conn)
         finally:
-            self._writing = None
+            await conn.close()
 
     async def _commit(self, batch: list[_Unit]) -> None:
         """Run the batch in one transaction, in one trip to the writer's thread; on a failure
@@ -325,6 +394,14 @@ class Database:
         conn = self._reader
         assert conn is not None, "database is not open"
         return await conn._execute(_read, conn._conn, work)
+
+
+def _faults(batch: list[_Unit]) -> int:
+    return sum(
+        1 for unit in batch
+        if unit.error is not None
+        and (not isinstance(unit.error, LiveError) or unit.error.code == errors.UNAVAILABLE)
+    )
 
 
 def _settle(unit: _Unit) -> None:

@@ -2,13 +2,14 @@
 
 import time
 
+from live.domain.schedule import FIELDS as SCHEDULE_FIELDS
 from live.store.db import InThread
 
 
 EVENT_COLUMNS = (
     "id, code, title, description, stream_url, state, seq, demo, created_at, "
     "moderation_mode, blocked_terms, disabled_filters, focus_question_id, series, screen_balance, "
-    "screen_mode"
+    "screen_mode, starts_at, ends_at, advance_questions, captions_url, sign_language_url"
 )
 
 
@@ -38,11 +39,16 @@ async def insert_event(
     moderation_mode: str,
     demo: bool = False,
     steward_secret_hash: str | None = None,
+    schedule: dict | None = None,
 ) -> dict:
+    extra = schedule or {}
     async with conn.execute(
         "INSERT INTO events (code, title, description, stream_url, moderator_secret_hash, "
-        "screen_token_hash, moderation_mode, demo, created_at, steward_secret_hash) "
-        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {EVENT_COLUMNS}",
+        "screen_token_hash, moderation_mode, demo, created_at, steward_secret_hash"
+        + "".join(f", {name}" for name in extra)
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+        + ", ?" * len(extra)
+        + f") RETURNING {EVENT_COLUMNS}",
         (
             code,
             title,
@@ -54,6 +60,7 @@ async def insert_event(
             int(demo),
             time.time(),
             steward_secret_hash,
+            *extra.values(),
         ),
     ) as cur:
         return dict(await cur.fetchone())
@@ -93,7 +100,7 @@ async def update_event(conn: InThread, event_id: int, fields: dict) -> None:
     allowed = {
         "title", "description", "stream_url", "state",
         "moderation_mode", "blocked_terms", "disabled_filters", "focus_question_id",
-        "screen_balance", "screen_mode",
+        "screen_balance", "screen_mode", *SCHEDULE_FIELDS,
     }
     assert set(fields) <= allowed, f"not updatable: {set(fields) - allowed}"
     if not fields:
@@ -105,12 +112,11 @@ async def update_event(conn: InThread, event_id: int, fields: dict) -> None:
 
 
 async def next_seq(conn: InThread, event_id: int) -> int:
-    """Advance the event's sequence inside the caller's transaction and return the new value
-    (read back with a SELECT: RETURNING costs SQLite an ephemeral table, three times as much)."""
-    await conn.execute("UPDATE events SET seq = seq + 1 WHERE id = ?", (event_id,))
-    async with conn.execute("SELECT seq FROM events WHERE id = ?", (event_id,)) as cur:
-        (seq,) = await cur.fetchone()
-    return seq
+    """Advance the event's sequence inside the caller's transaction and return the new value."""
+    return await conn.updated(
+        "UPDATE events SET seq = seq + 1 WHERE id = ?", "SELECT seq FROM events WHERE id = ?",
+        (event_id,),
+    )
 
 
 async def moderator_secret_hash(conn: InThread, event_id: int) -> str:

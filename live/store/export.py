@@ -2,11 +2,12 @@
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiosqlite
 
+from live.store.db import Database, Store
 from live.store.events import EVENT_COLUMNS
 
 #: Rows fetched from SQLite per trip; bounds the export's memory whatever the event's size.
@@ -24,7 +25,8 @@ QUESTIONS = (
     "q.votes, " + _VOTERS.format("in_room") + " AS votes_in_room, "
     + _VOTERS.format("remote") + " AS votes_remote, "
     "q.carried_from, q.carried_votes, q.merged_into, q.disposition, q.stream_time, q.response, "
-    "q.referred_to, q.due_date, q.disposed_at FROM questions q WHERE q.event_id = ? ORDER BY q.id"
+    "q.referred_to, q.due_date, q.disposed_at, q.asked_before_start "
+    "FROM questions q WHERE q.event_id = ? ORDER BY q.id"
 )
 LOG = (
     "SELECT id, at, moderator, action, question_id, reason, note, details FROM moderation_log "
@@ -43,8 +45,10 @@ PARTICIPATION = """
             JOIN polls ON polls.id = r.poll_id WHERE polls.event_id = ?1
     )
     SELECT CAST(at / 60 AS INTEGER) * 60 AS minute, attendance,
-        sum(kind = 'joined') AS joined, sum(kind = 'questions') AS questions,
-        sum(kind = 'votes') AS votes, sum(kind = 'poll_answers') AS poll_answers
+        count(*) FILTER (WHERE kind = 'joined') AS joined,
+        count(*) FILTER (WHERE kind = 'questions') AS questions,
+        count(*) FILTER (WHERE kind = 'votes') AS votes,
+        count(*) FILTER (WHERE kind = 'poll_answers') AS poll_answers
     FROM acts GROUP BY minute, attendance ORDER BY minute, attendance
 """
 
@@ -52,22 +56,18 @@ PARTICIPATION = """
 class Snapshot:
     """One read transaction: every section of every event comes from the same moment."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, rows: Callable[[str, tuple], AsyncIterator[dict]]) -> None:
+        self._rows = rows
 
-    async def _rows(self, sql: str, parameters: tuple) -> AsyncIterator[dict]:
-        async with self._conn.execute(sql, parameters) as cur:
-            while rows := await cur.fetchmany(CHUNK):
-                for row in rows:
-                    yield dict(row)
+    async def _all(self, sql: str, parameters: tuple) -> list[dict]:
+        return [row async for row in self._rows(sql, parameters)]
 
     async def events(self, event_ids: list[int]) -> list[dict]:
         marks = ", ".join("?" for _ in event_ids)
-        async with self._conn.execute(
+        return await self._all(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE id IN ({marks}) ORDER BY created_at, id",
-            event_ids,
-        ) as cur:
-            return [dict(row) for row in await cur.fetchall()]
+            tuple(event_ids),
+        )
 
     def questions(self, event_id: int) -> AsyncIterator[dict]:
         return self._rows(QUESTIONS, (event_id,))
@@ -90,23 +90,36 @@ class Snapshot:
 
     async def responses(self, poll_id: int) -> list[tuple[str, object]]:
         """(attendance, answer) of the poll's counted responses: one poll's worth at a time."""
-        async with self._conn.execute(
+        rows = await self._all(
             "SELECT attendance, answer FROM poll_responses WHERE poll_id = ? AND counted = 1 "
             "ORDER BY updated_at",
             (poll_id,),
-        ) as cur:
-            return [(row[0], json.loads(row[1])) for row in await cur.fetchall()]
+        )
+        return [(row["attendance"], json.loads(row["answer"])) for row in rows]
+
+
+def snapshot(db: Store) -> contextlib.AbstractAsyncContextManager[Snapshot]:
+    """A connection of its own, so a slow download never holds up the shared reader."""
+    if isinstance(db, Database):
+        return _sqlite_snapshot(db.path)
+    return db.snapshot(Snapshot, CHUNK)
 
 
 @contextlib.asynccontextmanager
-async def snapshot(path: Path) -> AsyncIterator[Snapshot]:
-    """A read-only connection of its own, so a slow download never holds up the shared reader."""
+async def _sqlite_snapshot(path: Path) -> AsyncIterator[Snapshot]:
     conn = await aiosqlite.connect(
         Path(path).resolve().as_uri() + "?mode=ro", uri=True, iter_chunk_size=CHUNK
     )
+
+    async def rows(sql: str, parameters: tuple) -> AsyncIterator[dict]:
+        async with conn.execute(sql, parameters) as cur:
+            while batch := await cur.fetchmany(CHUNK):
+                for row in batch:
+                    yield dict(row)
+
     try:
         conn.row_factory = aiosqlite.Row
         await conn.execute("BEGIN")
-        yield Snapshot(conn)
+        yield Snapshot(rows)
     finally:
         await conn.close()

@@ -34,7 +34,7 @@ async def crowds(conn: InThread, event_id: int) -> list[dict]:
     """Per address of the event: its participants and how many of them are in the room."""
     async with conn.execute(
         "SELECT address_hash, count(*) AS participants, "
-        "sum(attendance = 'in_room') AS in_room FROM participants "
+        "count(*) FILTER (WHERE attendance = 'in_room') AS in_room FROM participants "
         "WHERE event_id = ? AND address_hash IS NOT NULL GROUP BY address_hash",
         (event_id,),
     ) as cur:

@@ -1,6 +1,62 @@
-"""Numbered schema migrations; PRAGMA user_version records how far a database has come."""
+"""Numbered schema migrations, one list for both stores.
 
-MIGRATIONS: list[str] = [
+SQLite's PRAGMA user_version, or PostgreSQL's schema_migrations table, records how far a database
+has come. A new migration is appended at the end and written in SQLite's SQL; `dialect.postgres_ddl`
+turns it into PostgreSQL's (identity ids, DOUBLE PRECISION for REAL, no WITHOUT ROWID, lower() for
+COLLATE NOCASE). Where the two must differ beyond that (triggers, JSON functions, data fixes), the
+migration is a dict with a "sqlite" and a "postgresql" script. `tests/test_migrations.py` applies
+every migration to both stores.
+"""
+
+from live.store.dialect import POSTGRESQL, SQLITE, postgres_ddl
+
+Migration = str | dict[str, str]
+
+#: Migration 2 without its append-only triggers, which each dialect writes its own way.
+_MODERATION = """
+    ALTER TABLE events ADD COLUMN moderation_mode TEXT NOT NULL DEFAULT 'post';
+    ALTER TABLE events ADD COLUMN blocked_terms TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE events ADD COLUMN disabled_filters TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE events ADD COLUMN focus_question_id INTEGER REFERENCES questions(id);
+    ALTER TABLE participants ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE questions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE questions ADD COLUMN reason TEXT;
+    ALTER TABLE questions ADD COLUMN note TEXT;
+    ALTER TABLE questions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE questions ADD COLUMN original_text TEXT;
+    ALTER TABLE questions ADD COLUMN duplicate_of INTEGER REFERENCES questions(id);
+    ALTER TABLE questions ADD COLUMN merged_into INTEGER REFERENCES questions(id);
+    ALTER TABLE questions ADD COLUMN merged_from_status TEXT;
+    ALTER TABLE questions ADD COLUMN topic TEXT;
+    ALTER TABLE questions ADD COLUMN decided_at REAL;
+    CREATE INDEX questions_merged ON questions(merged_into);
+    CREATE TABLE moderator_sessions (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        pseudonym TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE INDEX moderator_sessions_event ON moderator_sessions(event_id);
+    CREATE TABLE moderation_log (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        at REAL NOT NULL,
+        moderator TEXT NOT NULL,
+        action TEXT NOT NULL,
+        question_id INTEGER REFERENCES questions(id),
+        participant_id INTEGER REFERENCES participants(id),
+        reason TEXT,
+        note TEXT,
+        before_text TEXT,
+        after_text TEXT,
+        details TEXT
+    );
+    CREATE INDEX moderation_log_event ON moderation_log(event_id, id);
+    """
+
+MIGRATIONS: list[Migration] = [
     # 1: events, participants, questions, votes, idempotent operations
     """
     CREATE TABLE meta (
@@ -60,52 +116,22 @@ MIGRATIONS: list[str] = [
     """,
     # 2: moderation: modes, filter settings, review states, optimistic versions, moderator
     #    sessions, the append-only moderation log and the event's focus on the big screen
-    """
-    ALTER TABLE events ADD COLUMN moderation_mode TEXT NOT NULL DEFAULT 'post';
-    ALTER TABLE events ADD COLUMN blocked_terms TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE events ADD COLUMN disabled_filters TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE events ADD COLUMN focus_question_id INTEGER REFERENCES questions(id);
-    ALTER TABLE participants ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE questions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-    ALTER TABLE questions ADD COLUMN reason TEXT;
-    ALTER TABLE questions ADD COLUMN note TEXT;
-    ALTER TABLE questions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE questions ADD COLUMN original_text TEXT;
-    ALTER TABLE questions ADD COLUMN duplicate_of INTEGER REFERENCES questions(id);
-    ALTER TABLE questions ADD COLUMN merged_into INTEGER REFERENCES questions(id);
-    ALTER TABLE questions ADD COLUMN merged_from_status TEXT;
-    ALTER TABLE questions ADD COLUMN topic TEXT;
-    ALTER TABLE questions ADD COLUMN decided_at REAL;
-    CREATE INDEX questions_merged ON questions(merged_into);
-    CREATE TABLE moderator_sessions (
-        id INTEGER PRIMARY KEY,
-        event_id INTEGER NOT NULL REFERENCES events(id),
-        token_hash TEXT NOT NULL UNIQUE,
-        pseudonym TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        revoked_at REAL
-    );
-    CREATE INDEX moderator_sessions_event ON moderator_sessions(event_id);
-    CREATE TABLE moderation_log (
-        id INTEGER PRIMARY KEY,
-        event_id INTEGER NOT NULL REFERENCES events(id),
-        at REAL NOT NULL,
-        moderator TEXT NOT NULL,
-        action TEXT NOT NULL,
-        question_id INTEGER REFERENCES questions(id),
-        participant_id INTEGER REFERENCES participants(id),
-        reason TEXT,
-        note TEXT,
-        before_text TEXT,
-        after_text TEXT,
-        details TEXT
-    );
-    CREATE INDEX moderation_log_event ON moderation_log(event_id, id);
+    {
+        SQLITE: _MODERATION
+    + """
     CREATE TRIGGER moderation_log_no_update BEFORE UPDATE ON moderation_log
     BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
     CREATE TRIGGER moderation_log_no_delete BEFORE DELETE ON moderation_log
     BEGIN SELECT RAISE(ABORT, 'the moderation log is append-only'); END;
     """,
+        POSTGRESQL: _MODERATION
+    + """
+    CREATE FUNCTION moderation_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'the moderation log is append-only'; END $$;
+    CREATE TRIGGER moderation_log_no_change BEFORE UPDATE OR DELETE ON moderation_log
+    FOR EACH ROW EXECUTE FUNCTION moderation_log_append_only();
+    """,
+    },
     # 3: polls and their responses (one per participant per poll; changing it replaces it)
     """
     CREATE TABLE polls (
@@ -162,7 +188,8 @@ MIGRATIONS: list[str] = [
     """,
     # 6: the command each stored ack answered, so an op_id reused on another command is refused;
     #    older acks get the command their result's shape shows ('' never matches: refused)
-    """
+    {
+        SQLITE: """
     ALTER TABLE operations ADD COLUMN command TEXT NOT NULL DEFAULT '';
     UPDATE operations SET command = CASE
         WHEN json_type(result, '$.question') = 'object' THEN 'ask'
@@ -172,6 +199,17 @@ MIGRATIONS: list[str] = [
         ELSE ''
     END;
     """,
+        POSTGRESQL: """
+    ALTER TABLE operations ADD COLUMN command TEXT NOT NULL DEFAULT '';
+    UPDATE operations SET command = CASE
+        WHEN json_typeof(result::json -> 'question') = 'object' THEN 'ask'
+        WHEN result::json -> 'poll_id' IS NOT NULL THEN 'answer'
+        WHEN (result::json ->> 'voted') = 'true' THEN 'upvote'
+        WHEN (result::json ->> 'voted') = 'false' THEN 'unvote'
+        ELSE ''
+    END;
+    """,
+    },
     # 7: the salted hash of the address each participant joined from, for the join limit and
     #    the moderators' integrity view (participants from before have none)
     """
@@ -231,4 +269,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX organiser_sessions_organiser ON organiser_sessions(organiser_id);
     """,
+    # 12: when an event is scheduled, whether it takes questions before its start, the captions
+    #    and sign-language links shown with its stream, and which questions came before the start
+    """
+    ALTER TABLE events ADD COLUMN starts_at REAL;
+    ALTER TABLE events ADD COLUMN ends_at REAL;
+    ALTER TABLE events ADD COLUMN advance_questions INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN captions_url TEXT;
+    ALTER TABLE events ADD COLUMN sign_language_url TEXT;
+    ALTER TABLE questions ADD COLUMN asked_before_start INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
+
+
+def script(migration: Migration, dialect: str) -> str:
+    """The SQL one migration runs on one store."""
+    text = migration if isinstance(migration, str) else migration[dialect]
+    return postgres_ddl(text) if dialect == POSTGRESQL else text

@@ -50,6 +50,17 @@ async def insert_carried(
     return cur.lastrowid
 
 
+async def count_asked_before_start(conn: InThread, event_id: int) -> int:
+    """Questions asked before the event's scheduled start and not withdrawn, for the report."""
+    async with conn.execute(
+        "SELECT count(*) FROM questions WHERE event_id = ? AND status != 'withdrawn' "
+        "AND asked_before_start = 1",
+        (event_id,),
+    ) as cur:
+        (count,) = await cur.fetchone()
+    return count
+
+
 async def published_questions(conn: InThread, event_id: int) -> list[dict]:
     """Every question that reached the audience, for the public record."""
     async with conn.execute(

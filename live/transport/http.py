@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from live.domain import errors
 from live.domain.errors import LiveError
 from live.domain.model import EventState, ModerationMode
+from live.domain.schedule import FIELDS as SCHEDULE_FIELDS
 from live.domain.views import public_event
 from live.domain.polls import Audience, PollState, ResultsVisibility
 from live.domain.stream import Embed, EmbedKind
@@ -26,7 +27,7 @@ from live.transport.wire import SOCKET_PATH
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 MAX_BODY = 64 * 1024
 #: Below this a gzipped body saves nothing worth the client's work.
 MIN_COMPRESSED_SIZE = 256
@@ -54,8 +55,10 @@ STATUS_OF = {
     errors.NOT_FOUND: 404,
     errors.CONFLICT: 409,
     errors.CLOSED: 409,
+    errors.NOT_STARTED: 409,
     errors.RATE_LIMITED: 429,
     errors.INTERNAL: 500,
+    errors.UNAVAILABLE: 503,
 }
 
 EVENTS: web.AppKey[EventService] = web.AppKey("events", EventService)
@@ -68,6 +71,8 @@ ASSETS: web.AppKey[StaticFiles] = web.AppKey("assets", StaticFiles)
 ORGANISER_TARGET = "organiser"
 #: "off" (one process), "ok" or "down": whether this worker hears the others through Redis.
 REDIS_STATUS: web.AppKey[Callable[[], str]] = web.AppKey("redis_status")
+#: The "no event has this code" page, in the visitor's language (set by the pages module).
+NOT_FOUND: web.AppKey[Callable[[web.Request, str], web.Response]] = web.AppKey("not_found")
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -100,7 +105,8 @@ async def compress(
         and response.content_type.startswith(COMPRESSIBLE)
         and (response.content_length or 0) >= MIN_COMPRESSED_SIZE
     ):
-        response.headers.add(hdrs.VARY, hdrs.ACCEPT_ENCODING)
+        vary = response.headers.get(hdrs.VARY)
+        response.headers[hdrs.VARY] = f"{vary}, {hdrs.ACCEPT_ENCODING}" if vary else hdrs.ACCEPT_ENCODING
         if "gzip" in accepted_codings(request):
             response.enable_compression(web.ContentCoding.gzip)
     return response
@@ -216,6 +222,7 @@ async def create_event(request: web.Request) -> web.Response:
         description=payload.description,
         stream_url=payload.stream_url,
         moderation=ModerationMode(payload.moderation),
+        schedule={name: getattr(payload, name) for name in SCHEDULE_FIELDS},
     )
     data = {
         "event": organiser_view(request.app[SETTINGS], created.event),
@@ -246,7 +253,7 @@ async def update_event(request: web.Request) -> web.Response:
     fields = {
         name: getattr(payload, name)
         for name in payload.model_fields_set
-        if getattr(payload, name) is not None or name == "stream_url"
+        if getattr(payload, name) is not None or name in schemas.CLEARABLE
     }
     event = await request.app[EVENTS].update(request.match_info["code"], fields)
     return reply(organiser_view(request.app[SETTINGS], event))
@@ -272,16 +279,9 @@ async def health(request: web.Request) -> web.Response:
         problem = str(exc)
     if problem is not None:
         return web.json_response(
-            messages.error(errors.INTERNAL, f"database: {problem}"), status=503
+            messages.error(errors.UNAVAILABLE, f"database: {problem}"), status=503
         )
     return reply({"database": "ok", "redis": request.app[REDIS_STATUS]()})
-
-
-def page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def serve(request: web.Request) -> web.StreamResponse:
-        return request.app[ASSETS].page(name)
-
-    return serve
 
 
 async def favicon(request: web.Request) -> web.StreamResponse:
@@ -295,9 +295,7 @@ def event_page(name: str) -> Callable[[web.Request], Awaitable[web.StreamRespons
         try:
             await request.app[EVENTS].event(request.match_info["code"])
         except LiveError:
-            response = request.app[ASSETS].page("404.html")
-            response.set_status(404)
-            return response
+            return request.app[NOT_FOUND](request, request.match_info["code"])
         return request.app[ASSETS].page(name)
 
     return serve
@@ -340,7 +338,6 @@ def _poll_state(state: PollState):
 
 def add_routes(app: web.Application) -> None:
     app[ASSETS] = StaticFiles(STATIC_DIR)
-    app.router.add_get("/", page("index.html"))
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/events", list_events)

@@ -96,8 +96,6 @@ async def qr_code(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/e/{code}/moderate", event_page("moderate.html"))
     app.router.add_post("/e/{code}/moderate", moderator_login)
-    app.router.add_get("/e/{code}/record", event_page("record.html"))
-    app.router.add_get("/e/{code}/screen", event_page("screen.html"))
     app.router.add_get("/e/{code}/qr.svg", qr_code)
     app.router.add_get("/api/events/{code}/record", record)
     app.router.add_get("/api/events/{code}/moderator-sessions", list_sessions)

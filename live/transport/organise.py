@@ -3,8 +3,10 @@
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -12,7 +14,8 @@ from aiohttp import web
 from multidict import MultiDict
 from pydantic import ValidationError
 
-from live.domain import errors
+from live import strings
+from live.domain import errors, schedule
 from live.domain.errors import LiveError
 from live.domain.export import TABLES
 from live.domain.model import EventState, ModerationMode
@@ -22,10 +25,11 @@ from live.services.organisers import Organiser
 from live.transport import record_schemas, schemas
 from live.transport.http import EVENTS, POLLS, SETTINGS, SIGNINS, STATUS_OF, links, retry_after
 from live.transport.http import set_private_cookie
-from live.transport.moderation_http import MALFORMED_FORM
+from live.transport.moderation_http import MALFORMED_FORM, MODERATION
 from live.transport.organiser_session import COOKIE, ORGANISERS, signed_in
 from live.transport.proxy import client_address
 from live.transport.record_http import RECORD
+from live.transport.schedule_page import when
 from live.transport.screen import ScreenSockets
 
 log = logging.getLogger(__name__)
@@ -76,6 +80,10 @@ OUTCOMES = {
     "open": "No outcome yet",
 }
 DISPOSE_FIELDS = ("disposition", "response", "referred_to", "due_date", "stream_time")
+#: What one outcome given to several questions at once may carry: no single time in the stream.
+BULK_FIELDS = ("disposition", "response", "referred_to", "due_date")
+#: The public record's words, from its English table: the preview shows what the public reads.
+RECORD_WORDS = strings.STRINGS["en"]["record"]
 POLL_NUMBERS = ("max_choices", "scale_min", "scale_max", "max_entries")
 POLL_DEFAULTS = {
     "kind": "single", "question": "", "options": "", "audience": "everyone", "visibility": "live",
@@ -199,12 +207,36 @@ def lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def event_fields(event: dict) -> dict:
+#: The schedule's fields as the event forms send them: text inputs and one checkbox.
+SCHEDULE_INPUTS = ("starts_at", "ends_at", "captions_url", "sign_language_url")
+
+
+def schedule_form(form: Form, zone: ZoneInfo) -> tuple[dict, dict, dict[str, str]]:
+    """The schedule's part of an event form: as sent (to show again), as the payload model takes
+    it (times read in the console's time zone), and any time that could not be read."""
+    kept: dict = {name: form.get(name, "") for name in SCHEDULE_INPUTS}
+    kept["advance_questions"] = form.get("advance_questions") == "1"
+    data = dict(kept)
+    problems: dict[str, str] = {}
+    for name in ("starts_at", "ends_at"):
+        try:
+            data[name] = schedule.from_local(kept[name], zone)
+        except ValueError as exc:
+            problems[name] = f"{str(exc).capitalize()}."
+    return kept, data, problems
+
+
+def event_fields(event: dict, zone: ZoneInfo) -> dict:
     """An event's editable fields as its edit form shows them."""
     return {
         "title": event["title"],
         "description": event["description"],
         "stream_url": event["stream_url"] or "",
+        "starts_at": schedule.local_input(event["starts_at"], zone),
+        "ends_at": schedule.local_input(event["ends_at"], zone),
+        "advance_questions": bool(event["advance_questions"]),
+        "captions_url": event["captions_url"] or "",
+        "sign_language_url": event["sign_language_url"] or "",
         "blocked_terms": "\n".join(json.loads(event["blocked_terms"])),
         "disabled_filters": json.loads(event["disabled_filters"]),
     }
@@ -219,7 +251,9 @@ async def _events_page(
         "events": list(reversed(events)),
         "modes": MODES,
         "create": {**dict.fromkeys(("title", "code", "description", "stream_url"), ""),
+                   **dict.fromkeys(SCHEDULE_INPUTS, ""), "advance_questions": False,
                    "moderation": "post"},
+        "zone": request.app[SETTINGS].time_zone,
         "create_errors": {},
         **context,
     }, status)
@@ -243,7 +277,8 @@ async def _event_page(
         "kinds": POLL_KINDS,
         "audiences": AUDIENCES,
         "visibilities": VISIBILITIES,
-        "edit": event_fields(event),
+        "edit": event_fields(event, request.app[SETTINGS].zone),
+        "zone": request.app[SETTINGS].time_zone,
         "edit_errors": {},
         "poll": POLL_DEFAULTS,
         "poll_errors": {},
@@ -291,8 +326,12 @@ async def create_event(
     """A new event; its moderator secret and screen token are on this page and nowhere else."""
     kept = {name: form.get(name, "") for name in ("title", "code", "description", "stream_url")}
     kept["moderation"] = form.get("moderation", "post")
-    data = {**kept, "code": clean(kept["code"]) or None}
+    timing, timing_data, unreadable = schedule_form(form, request.app[SETTINGS].zone)
+    data = {**kept, **timing_data, "code": clean(kept["code"]) or None}
+    kept.update(timing)
     try:
+        if unreadable:
+            return await _events_page(request, organiser, 400, create=kept, create_errors=unreadable)
         payload = schemas.EventCreate.model_validate(data)
         created = await request.app[EVENTS].create(
             title=payload.title,
@@ -300,6 +339,7 @@ async def create_event(
             description=payload.description,
             stream_url=payload.stream_url,
             moderation=ModerationMode(payload.moderation),
+            schedule={name: getattr(payload, name) for name in schedule.FIELDS},
         )
     except ValidationError as exc:
         return await _events_page(
@@ -336,12 +376,22 @@ async def edit_event(
     kept["blocked_terms"] = form.get("blocked_terms", "")
     enabled = form.getall("enabled_filters", [])
     kept["disabled_filters"] = [name for name in FILTERS if name not in enabled]
-    data = {**kept, "blocked_terms": lines(kept["blocked_terms"])}
+    timing, timing_data, unreadable = schedule_form(form, request.app[SETTINGS].zone)
+    data = {**kept, **timing_data, "blocked_terms": lines(kept["blocked_terms"])}
+    kept.update(timing)
+    if unreadable:
+        return await _event_page(request, organiser, 400, edit=kept, edit_errors=unreadable)
     try:
         payload = schemas.EventUpdate.model_validate(data)
-        await request.app[EVENTS].update(code, payload.model_dump())
+        await request.app[EVENTS].update(
+            code, {name: getattr(payload, name) for name in schemas.EventUpdate.model_fields}
+        )
     except ValidationError as exc:
         return await _event_page(request, organiser, 400, edit=kept, edit_errors=field_errors(exc))
+    except LiveError as exc:  # the end put before the start kept: shown beside the form
+        if exc.code != errors.INVALID:
+            raise
+        return await _event_page(request, organiser, 400, edit=kept, edit_errors={"form": exc.message})
     acted(organiser, f"edited event {code}: {', '.join(sorted(data))}")
     raise web.HTTPSeeOther(_event_url(code, "saved", "#edit"))
 
@@ -530,8 +580,18 @@ async def _after_page(
     questions = sorted(record["questions"], key=lambda q: (-q["votes"], q["id"]))
     for question in questions:
         question["form"] = kept if question["id"] == failed else outcome_fields(question)
-    notice = "Outcome saved." if request.query.get("done") == "disposed" else None
+    notice = {"disposed": "Outcome saved."}.get(request.query.get("done", ""))
+    if request.query.get("done") == "disposed_many":
+        count = request.query.get("n", "")
+        notice = f"Outcome saved for {count if count.isdigit() else 'the chosen'} questions."
+    bulk = context.pop("bulk", None) or {
+        **dict.fromkeys(BULK_FIELDS, ""),
+        "chosen": [q["id"] for q in questions if q["disposition"] == "open"]
+        if request.query.get("select") == "all" else [],
+    }
     return render(request, "after.html", {
+        "bulk": bulk,
+        "bulk_errors": {},
         "organiser": organiser,
         "event": await request.app[EVENTS].event(request.match_info["code"]),
         "waiting": [q for q in questions if q["disposition"] == "open"],
@@ -604,14 +664,158 @@ async def dispose(
     raise web.HTTPSeeOther(f"{CONSOLE}/events/{code}/after?done=disposed#waiting-heading")
 
 
+async def _series_page(
+    request: web.Request, organiser: Organiser, status: int = 200, **context: object
+) -> web.Response:
+    event = await request.app[EVENTS].event(request.match_info["code"])
+    members = await request.app[RECORD].series(event["series"]) if event["series"] else []
+    known = sorted({e["series"] for e in await request.app[EVENTS].all() if e["series"]})
+    done = request.query.get("done", "")
+    count = request.query.get("n", "")
+    notice = {
+        "filed": f"Filed in the series {event['series']}." if event["series"] else "",
+        "unfiled": "No longer in a series.",
+        "carried": (f"Carried {count} {'question' if count == '1' else 'questions'} over "
+                    f"from {request.query.get('from', 'the earlier event')[:32]}."
+                    if count.isdigit() else ""),
+    }.get(done) or None
+    return render(request, "series.html", {
+        "organiser": organiser,
+        "event": event,
+        "known": known,
+        "sources": [m for m in members if m["id"] != event["id"]],
+        "series": {"series": event["series"] or ""},
+        "series_errors": {},
+        "notice": notice,
+        "error": None,
+        **context,
+    }, status)
+
+
+@page
+@event_route
+async def series_page(request: web.Request, organiser: Organiser) -> web.StreamResponse:
+    """The event's series, and carrying the unanswered questions of another of its events over."""
+    return await _series_page(request, organiser)
+
+
+@action
+@event_route
+async def set_series(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
+    """File the event in a series by name (a new name starts one), or take it out of its series."""
+    code = request.match_info["code"]
+    kept = {"series": form.get("series", "")}
+    try:
+        payload = record_schemas.SetSeries.model_validate(
+            {"series": kept["series"].strip() or None}
+        )
+    except ValidationError as exc:
+        return await _series_page(
+            request, organiser, 400, series=kept, series_errors=field_errors(exc)
+        )
+    await request.app[RECORD].set_series(code, payload.series)
+    acted(organiser, f"put event {code} in the series {payload.series}" if payload.series
+          else f"took event {code} out of its series")
+    done = "filed" if payload.series else "unfiled"
+    raise web.HTTPSeeOther(f"{CONSOLE}/events/{code}/series?done={done}")
+
+
+@action
+@event_route
+async def carry(request: web.Request, organiser: Organiser, form: Form) -> web.StreamResponse:
+    """Copy another event's unanswered questions into this one, by the API's rules."""
+    code = request.match_info["code"]
+    try:
+        payload = record_schemas.Carry.model_validate({"from_event": form.get("from_event", "")})
+        result = await request.app[RECORD].carry(payload.from_event, code, organiser.name)
+    except ValidationError:
+        return await _series_page(request, organiser, 400, error="Choose the event to carry from.")
+    except LiveError as exc:
+        return await _series_page(
+            request, organiser, STATUS_OF.get(exc.code, 400), error=exc.message
+        )
+    count = len(result["carried"])
+    acted(organiser, f"carried {count} questions from event {payload.from_event} into {code}")
+    raise web.HTTPSeeOther(
+        f"{CONSOLE}/events/{code}/series?done=carried&n={count}&from={payload.from_event}"
+    )
+
+
+@page
+@event_route
+async def record_preview(request: web.Request, organiser: Organiser) -> web.StreamResponse:
+    """The public record as the public will read it, with the words its page uses."""
+    code = request.match_info["code"]
+    record = await request.app[MODERATION].record(code)
+    listed = await request.app[RECORD].questions(code)
+    return render(request, "record.html", {
+        "organiser": organiser,
+        "event": await request.app[EVENTS].event(code),
+        "record": record,
+        "figures": RECORD_WORDS["figures"],
+        "reasons": RECORD_WORDS["reasons"],
+        "outcomes": RECORD_WORDS["dispositions"],
+        "questions": sorted(listed["questions"], key=lambda q: (-q["votes"], q["id"])),
+    })
+
+
+def chosen_ids(form: Form) -> list[int]:
+    """The ticked questions' ids, each once, in the order shown; anything else is ignored."""
+    found: list[int] = []
+    for value in form.getall("question_id", []):
+        if value.isdigit() and len(value) <= 15 and int(value) not in found:
+            found.append(int(value))
+    return found
+
+
+@action
+@event_route
+async def dispose_many(
+    request: web.Request, organiser: Organiser, form: Form
+) -> web.StreamResponse:
+    """One outcome for every ticked question, in one write: all are saved, or none is."""
+    code = request.match_info["code"]
+    chosen = chosen_ids(form)
+    bulk = {**{name: form.get(name, "") for name in BULK_FIELDS}, "chosen": chosen}
+    data: dict = {name: bulk[name] or None for name in BULK_FIELDS}
+    event = await request.app[RECORD].event(code)
+    try:
+        if not chosen:
+            raise LiveError(errors.INVALID, "Tick at least one question to give it this outcome.")
+        payloads = [
+            record_schemas.Dispose.model_validate({**data, "question_id": question_id})
+            for question_id in chosen
+        ]
+        await request.app[RECORD].dispose_many(
+            event["id"], organiser.name, chosen, payloads[0].outcome()
+        )
+    except ValidationError as exc:
+        return await _after_page(request, organiser, 400, bulk=bulk, bulk_errors=field_errors(exc))
+    except LiveError as exc:
+        return await _after_page(
+            request, organiser, STATUS_OF.get(exc.code, 400), bulk=bulk,
+            bulk_errors={"form": exc.message},
+        )
+    for question_id in chosen:
+        acted(organiser, f"gave question {question_id} of {code} the outcome {data['disposition']}")
+    raise web.HTTPSeeOther(
+        f"{CONSOLE}/events/{code}/after?done=disposed_many&n={len(chosen)}#waiting-heading"
+    )
+
+
 def setup(app: web.Application) -> None:
     """The console's own template environment, apart from the participant pages' one."""
-    aiohttp_jinja2.setup(
+    environment = aiohttp_jinja2.setup(
         app,
         app_key=ORGANISE_TEMPLATES,
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(default=True),
     )
+    zone = app[SETTINGS].zone
+    environment.filters["when"] = lambda instant: when(instant, zone)
+    environment.filters["utc_time"] = lambda seconds: time.strftime("%H:%M:%S", time.gmtime(seconds))
     app.router.add_get(CONSOLE, console)
     app.router.add_post(f"{CONSOLE}/sign-in", sign_in)
     app.router.add_post(f"{CONSOLE}/sign-out", sign_out)
@@ -629,6 +833,11 @@ def setup(app: web.Application) -> None:
     app.router.add_post(
         f"{CONSOLE}/events/{{code}}/questions/{{question_id:\\d{{1,15}}}}/disposition", dispose
     )
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/outcomes", dispose_many)
+    app.router.add_get(f"{CONSOLE}/events/{{code}}/record", record_preview)
+    app.router.add_get(f"{CONSOLE}/events/{{code}}/series", series_page)
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/series", set_series)
+    app.router.add_post(f"{CONSOLE}/events/{{code}}/carry", carry)
     poll = f"{CONSOLE}/events/{{code}}/polls/{{poll_id:\\d{{1,15}}}}"
     app.router.add_post(f"{poll}/open", _poll_state(PollState.OPEN))
     app.router.add_post(f"{poll}/close", _poll_state(PollState.CLOSED))

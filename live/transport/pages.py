@@ -6,6 +6,7 @@ and the person's text kept. The device is the HttpOnly device cookie, the one th
 """
 
 import hmac
+import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -14,10 +15,12 @@ from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import hdrs, web
+from markupsafe import Markup
 from multidict import MultiDict, MultiDictProxy
 from pydantic import ValidationError
 
+from live import strings
 from live.domain import codes, errors, tokens
 from live.domain.errors import LiveError
 from live.domain.model import Attendance, EventState, Sort
@@ -25,33 +28,22 @@ from live.domain.polls import Audience, PollState
 from live.domain.stream import embed
 from live.services.qa import Identity, QAService
 from live.transport import messages, schemas
-from live.transport.http import ASSETS, EVENTS, POLLS, QA, STATUS_OF
+from live.transport.http import ASSETS, EVENTS, NOT_FOUND, POLLS, QA, SETTINGS, STATUS_OF
 from live.transport.http import content_security_policy, set_private_cookie
 from live.transport.moderation_http import MALFORMED_FORM
 from live.transport.proxy import client_address
+from live.transport.schedule_page import schedule_context
 from live.transport.socket import device_cookie
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 #: A device cookie outlives any event series a person follows from one phone.
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
-EXPIRED = ("This form has expired or did not come from this page. The page has been refreshed: "
-           "please send it again.")
-UNREADABLE = "The form could not be read. Please send it again."
-CHOOSE_WHERE = "Choose whether you are in the room or watching online."
-ANSWER_FIRST = "Choose or type your answer first."
 NUMBER = re.compile(r"-?[0-9]{1,10}")
-#: What a successful form says on the page it redirects to.
-NOTICES = {
-    "joined": "You have joined. Ask a question, or upvote the ones you want answered.",
-    "asked": "Your question has been sent.",
-    "asked_for_review": "Your question has been sent. A moderator will review it before it appears.",
-    "voted": "Your vote is counted.",
-    "unvoted": "Your vote is removed.",
-    "withdrawn": "Your question is withdrawn.",
-    "answered": "Your answer is saved. You can change it while the poll is open.",
-    "answer_held": "Your answer is saved but held back: it looks like it contains personal "
-                   "details, a link or offensive words.",
-}
+LANGUAGE_COOKIE = "lang"
+#: A section's strings that only its template uses, left out of what its scripts get.
+HTML_ONLY = "html"
+#: The language a person chose stays chosen as long as their device cookie.
+LANGUAGE_COOKIE_MAX_AGE = DEVICE_COOKIE_MAX_AGE
 #: After these, focus is put in the Ask box (as the script does), not left on the reloaded page's body.
 ASK_NEXT = {"joined", "asked", "asked_for_review"}
 
@@ -67,14 +59,81 @@ def setup(app: web.Application) -> None:
         lstrip_blocks=True,
     )
     environment.globals["static_url"] = app[ASSETS].url
+    app[NOT_FOUND] = _not_found
+    app.router.add_get("/", landing_page)
     app.router.add_get("/e", find_event)
     app.router.add_get("/e/{code}", participant_page)
+    for name in SCRIPTED_PAGES:
+        app.router.add_get(f"/e/{{code}}/{name}", _scripted_page(name))
     for name, form in FORMS.items():
         app.router.add_post(f"/e/{{code}}/{name}", _form_route(name, form))
 
 
 def qa(request: web.Request) -> QAService:
     return request.app[QA]
+
+
+def language(request: web.Request) -> str:
+    return strings.negotiate(request.query.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
+                             request.headers.get(hdrs.ACCEPT_LANGUAGE, ""))
+
+
+def _island(section: dict) -> Markup:
+    """A page's strings for its scripts, as JSON in the page itself: no request of its own on a
+    poor line, and not the ones only its template uses (`html`). `<` is escaped so no text can
+    close the script element."""
+    scripts = {key: value for key, value in section.items() if key != HTML_ONLY}
+    data = json.dumps(scripts, ensure_ascii=False, separators=(",", ":"))
+    return Markup(data.replace("<", "\\u003c"))
+
+
+def render_page(
+    request: web.Request, template: str, section: str, context: Mapping[str, object], *,
+    path: str, status: int = 200,
+) -> web.Response:
+    """An audience page in the language chosen for this request, with links to the others that
+    keep the rest of the query; choosing one by `?lang=` is kept in a cookie."""
+    lang = language(request)
+    table = strings.STRINGS[lang]
+    query = [(k, v) for k, v in request.query.items() if k not in ("lang", "done", "at")]
+    speech = {
+        "lang": lang,
+        "S": table[section],
+        "C": table["common"],
+        "languages": [
+            {"code": code, "name": other.name, "href": f"{path}?{urlencode([*query, ('lang', code)])}"}
+            for code, other in strings.LANGUAGES.items() if code != lang
+        ],
+        "fmt": lambda template, **values: strings.fill(template, values),
+        "plural": lambda forms, count, **values: strings.plural(lang, forms, count, **values),
+        "strings_json": _island(table[section]),
+    }
+    response = aiohttp_jinja2.render_template(template, request, {**speech, **context}, status=status)
+    response.headers[hdrs.VARY] = "Accept-Language, Cookie"
+    if request.query.get("lang") == lang and request.cookies.get(LANGUAGE_COOKIE) != lang:
+        set_private_cookie(response, request, LANGUAGE_COOKIE, lang, samesite="Lax",
+                           max_age=LANGUAGE_COOKIE_MAX_AGE)
+    return response
+
+
+async def landing_page(request: web.Request) -> web.Response:
+    return render_page(request, "index.html", "index", {}, path="/")
+
+
+#: Pages their scripts fill in, rendered here so they are in the visitor's language from the start.
+SCRIPTED_PAGES = ("record", "report", "screen")
+
+
+def _scripted_page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def serve(request: web.Request) -> web.Response:
+        code = codes.normalise_code(request.match_info["code"])
+        try:
+            event = await request.app[EVENTS].event(code)
+        except LiveError:
+            return _not_found(request, code)
+        return render_page(request, f"{name}.html", name, {"event": event}, path=request.path)
+
+    return serve
 
 
 async def find_event(request: web.Request) -> web.StreamResponse:
@@ -88,7 +147,8 @@ async def find_event(request: web.Request) -> web.StreamResponse:
 
 
 def _not_found(request: web.Request, code: str) -> web.Response:
-    return aiohttp_jinja2.render_template("404.html", request, {"code": code}, status=404)
+    path = request.path if request.method == hdrs.METH_GET else "/"
+    return render_page(request, "404.html", "notFound", {"code": code}, path=path, status=404)
 
 
 @dataclass(frozen=True)
@@ -125,7 +185,8 @@ async def participant_page(request: web.Request) -> web.StreamResponse:
     if visit is None:
         return _not_found(request, codes.normalise_code(request.match_info["code"]))
     done = request.query.get("done", "")
-    return await _render(request, visit, notice=NOTICES.get(done), ask_next=done in ASK_NEXT)
+    notice = strings.STRINGS[language(request)]["event"]["html"]["notices"].get(done)
+    return await _render(request, visit, notice=notice, ask_next=done in ASK_NEXT, acted=_acted(request))
 
 
 @dataclass(frozen=True)
@@ -146,6 +207,7 @@ async def _render(
     notice: str | None = None,
     refusal: Refusal | None = None,
     ask_next: bool = False,
+    acted: str = "",
 ) -> web.Response:
     sort = Sort.RECENT if request.query.get("sort") == Sort.RECENT else Sort.TOP
     snapshot = await qa(request).snapshot(visit.identity, sort)
@@ -179,13 +241,16 @@ async def _render(
         "op_id": tokens.new_token(12),
         "notice": notice,
         "ask_next": ask_next or (refusal is not None and refusal.where == "ask"),
+        "acted": acted,
         "refusal": refusal,
         "kept": kept,
         "result_rows": result_rows,
         "can_answer": lambda poll: _can_answer(poll, me, is_open),
         "stream": stream,
+        "schedule": schedule_context(visit.event, request.app[SETTINGS].zone),
     }
-    response = aiohttp_jinja2.render_template("event.html", request, context, status=status)
+    response = render_page(request, "event.html", "event", context, path=f"/e/{event['code']}",
+                           status=status)
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Content-Security-Policy"] = content_security_policy(stream)
     _with_cookie(response, request, visit)
@@ -245,6 +310,16 @@ def _first(fields: MultiDictProxy[str], consumed: set[str]) -> dict[str, str]:
 Handler = Callable[[web.Request, Identity, MultiDictProxy[str]], Awaitable[str]]
 
 
+class FormProblem(LiveError):
+    """A refusal the form route finds itself, worded by its key in the page's string table."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        default = strings.STRINGS[strings.DEFAULT]["event"]["errors"][key]
+        super().__init__(errors.INVALID, strings.fill(default, values))
+        self.key = key
+        self.values = values
+
+
 @dataclass(frozen=True)
 class Form:
     """A form route: where its errors show on the page, and what it does."""
@@ -255,7 +330,7 @@ class Form:
 
 async def _join(request: web.Request, identity: Identity, fields: MultiDictProxy[str]) -> str:
     if not fields.get("attendance"):
-        raise LiveError(errors.INVALID, CHOOSE_WHERE)
+        raise FormProblem("chooseWhere")
     payload = schemas.Join.model_validate(
         {"name": fields.get("name") or None, **_first(fields, {"csrf", "name"})}
     )
@@ -325,13 +400,13 @@ def _answer_value(poll: dict, fields: Mapping[str, str]) -> object:
         count = len(poll["options"])
         places = [_number(fields.get(f"place-{i}", "")) for i in range(count)]
         if not all(isinstance(p, int) for p in places) or sorted(places) != list(range(1, count + 1)):
-            raise LiveError(errors.INVALID, f"Give each option its own place, from 1 to {count}.")
+            raise FormProblem("places", count=count)
         return sorted(range(count), key=lambda i: places[i])
     getall = getattr(fields, "getall", None)
     values = getall("value", []) if getall else [fields.get("value", "")]
     values = [v for v in values if v.strip()]
     if not values:
-        raise LiveError(errors.INVALID, ANSWER_FIRST)
+        raise FormProblem("answerFirst")
     if kind in ("single", "rating"):
         return _number(values[0])
     if kind == "multiple":
@@ -373,35 +448,54 @@ FORMS = {
     "answer": Form(_poll_where, _answer),
 }
 #: Where a form's redirect lands; join and ask land on the top, where the notice and the Ask box are.
-ANCHORS = {"join": "", "ask": "", "vote": "questions", "withdraw": "questions"}
+ANCHORS = {"withdraw": "questions"}
+#: After these, focus goes back to the control the person used, by autofocus (which a fragment
+#: in the URL would cancel), so it never falls to the reloaded page's body.
+REFOCUS = {"vote", "answer"}
+ACTED = re.compile(r"(q|poll)-[0-9]{1,10}")
+
+
+def _acted(request: web.Request) -> str:
+    """The question or poll a form just acted on, named by the redirect's `at`."""
+    at = request.query.get("at", "")
+    return at if ACTED.fullmatch(at) else ""
+
+
+def _said(said: Mapping[str, str], exc: LiveError) -> str:
+    """A refusal in the page's language: by its own key, or by its code with the protocol's
+    (English) message for the table to quote or replace."""
+    if isinstance(exc, FormProblem):
+        return strings.fill(said[exc.key], exc.values)
+    return strings.fill(said.get(exc.code, "{message}"), {"message": exc.message})
 
 
 def _form_route(name: str, form: Form) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def post(request: web.Request) -> web.StreamResponse:
+        said = strings.STRINGS[language(request)]["event"]["errors"]
         visit = await _visit(request)
         if visit is None:
             return _not_found(request, codes.normalise_code(request.match_info["code"]))
         try:
             fields = await request.post()
         except MALFORMED_FORM:
-            return await _render(request, visit, status=400, notice=UNREADABLE)
+            return await _render(request, visit, status=400, notice=said["unreadable"])
         expected = tokens.form_token(visit.device)
         if visit.fresh or not hmac.compare_digest(fields.get("csrf", ""), expected):
-            return await _render(request, visit, status=403, notice=EXPIRED)
+            return await _render(request, visit, status=403, notice=said["expired"])
         where = form.where(fields)
         try:
             done = await form.run(request, visit.identity, fields)
         except ValidationError as exc:
-            message = messages.invalid(exc)["error"]["message"]
+            message = strings.fill(said[errors.INVALID], messages.invalid(exc)["error"])
             refusal = Refusal(where, message, _kept(fields))
             return await _render(request, visit, status=400, refusal=refusal)
         except LiveError as exc:
             duplicate = (exc.details or {}).get("duplicate_of") if exc.code == errors.CONFLICT else None
-            refusal = Refusal(where, exc.message, _kept(fields), duplicate)
+            refusal = Refusal(where, _said(said, exc), _kept(fields), duplicate)
             return await _render(request, visit, status=STATUS_OF.get(exc.code, 400), refusal=refusal)
-        anchor = ANCHORS.get(name, where)
-        fragment = f"#{anchor}" if anchor else ""
-        raise web.HTTPSeeOther(f"/e/{visit.event['code']}?{urlencode({'done': done})}{fragment}")
+        query = {"done": done, **({"at": where} if name in REFOCUS else {})}
+        fragment = f"#{ANCHORS[name]}" if ANCHORS.get(name) else ""
+        raise web.HTTPSeeOther(f"/e/{visit.event['code']}?{urlencode(query)}{fragment}")
 
     return post
 

@@ -11,7 +11,7 @@ from live.services.export import ExportService
 from live.services.qa import Identity
 from live.services.record import ORGANISER, RecordService
 from live.transport import record_schemas as schemas
-from live.transport.http import POLLS, _json_body, _require_organiser, api, event_page, reply
+from live.transport.http import POLLS, _json_body, _require_organiser, api, reply
 from live.transport.organiser_session import organiser_name
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/events/{code}/record/questions", questions)
     app.router.add_get("/api/events/{code}/balance", balance)
     app.router.add_get("/api/events/{code}/report", report)
-    app.router.add_get("/e/{code}/report", event_page("report.html"))
     app.router.add_put("/api/events/{code}/series", set_series)
     app.router.add_post("/api/events/{code}/carry", carry)
     app.router.add_get("/api/events/{code}/export.{format:json|csv}", export)

@@ -3,8 +3,11 @@
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator,
+)
 
+from live.domain import schedule
 from live.domain.polls import PollKind, PollSpec
 from live.domain.text import clean
 
@@ -51,6 +54,21 @@ def _stream_url(raw: str | None) -> str | None:
     return url
 
 
+def _link_url(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip()
+    if not url.startswith(("https://", "http://")) or len(url) < 12 or any(c.isspace() for c in url):
+        raise ValueError("a link is a web address starting with https:// or http://")
+    return url
+
+
+def _instant(raw: str | None) -> float | None:
+    if raw is None or not raw.strip():
+        return None
+    return schedule.parse_instant(raw)
+
+
 QuestionText = Annotated[
     str, StringConstraints(max_length=RAW_TEXT_MAX), AfterValidator(_question_text)
 ]
@@ -62,6 +80,10 @@ Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
 StreamUrl = Annotated[
     str | None, StringConstraints(max_length=URL_MAX), AfterValidator(_stream_url)
 ]
+LinkUrl = Annotated[str | None, StringConstraints(max_length=URL_MAX), AfterValidator(_link_url)]
+Instant = Annotated[str | None, StringConstraints(max_length=40), AfterValidator(_instant)]
+#: Event fields that an update may set to null, to take them away.
+CLEARABLE = frozenset({"stream_url", "starts_at", "ends_at", "captions_url", "sign_language_url"})
 OpId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Id = Annotated[int, Field(ge=1, le=2**53)]
 AttendanceValue = Literal["in_room", "remote"]
@@ -124,12 +146,27 @@ class EventCreate(Payload):
     description: Description = ""
     stream_url: StreamUrl = None
     moderation: ModerationValue = "post"
+    starts_at: Instant = None
+    ends_at: Instant = None
+    advance_questions: bool = False
+    captions_url: LinkUrl = None
+    sign_language_url: LinkUrl = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "EventCreate":
+        schedule.check_order(self.starts_at, self.ends_at)
+        return self
 
 
 class EventUpdate(Payload):
     title: Title | None = None
     description: Description | None = None
     stream_url: StreamUrl = None
+    starts_at: Instant = None
+    ends_at: Instant = None
+    advance_questions: bool | None = None
+    captions_url: LinkUrl = None
+    sign_language_url: LinkUrl = None
     blocked_terms: Annotated[list[BlockedTerm], Field(max_length=BLOCKED_TERMS_MAX)] | None = None
     disabled_filters: list[FilterName] | None = None
 

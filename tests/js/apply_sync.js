@@ -6,7 +6,7 @@ const vm = require("vm");
 
 const sandbox = { window: {} };
 vm.createContext(sandbox);
-vm.runInContext(fs.readFileSync(path.join(__dirname, "../../static/js/sync.js"), "utf8"), sandbox);
+vm.runInContext(fs.readFileSync(path.join(__dirname, "../../live/static/js/sync.js"), "utf8"), sandbox);
 const liveSync = sandbox.window.liveSync;
 
 const input = JSON.parse(fs.readFileSync(0, "utf8"));
