@@ -11,6 +11,7 @@ from aiohttp import web
 from live.domain.changes import to_moderators, to_screens
 from live.fanout import Fanout, event_room
 from live.mail import ReceiptMailer
+from live.metrics import Metrics
 from live.notify import MODERATOR_NAMESPACE, SCREEN_NAMESPACE, Notifier, dispatch
 from live.services.events import CreatedEvent, EventService
 from live.services.export import ExportService
@@ -24,7 +25,7 @@ from live.services.steward import StewardService
 from live.settings import Settings
 from live.store import Store, open_store
 from live.transport import broadcast, http, moderation_http, organise, pages, proxy
-from live.transport import record_http, schedule_page, steward_http, wire
+from live.transport import metrics_http, record_http, schedule_page, steward_http, wire
 from live.transport.http import EVENTS, POLLS, QA, SETTINGS, SIGNINS
 from live.transport.moderate import ModeratorSockets
 from live.transport.moderation_http import MODERATION
@@ -69,29 +70,29 @@ def _socket_server(settings: Settings) -> socketio.AsyncServer:
     )
     broadcast.install(sio)
     wire.guard(sio)
-    if isinstance(sio.manager, broadcast.DirectRedisManager):
-        sio.manager.on_restored = _resync(sio)
     return sio
 
 
-def _resync(sio: socketio.AsyncServer) -> Callable[[bool], Awaitable[None]]:
+def _resync(emit_to: Callable[..., Awaitable[None]]) -> Callable[[bool], Awaitable[None]]:
     """After losing Redis this worker's clients, and every worker's if it held news back, may
     have missed news: each takes a snapshot."""
 
     async def resync(everyone: bool) -> None:
         for namespace in ("/", SCREEN_NAMESPACE, MODERATOR_NAMESPACE):
-            await sio.emit(broadcast.RESYNC_EVENT, {}, namespace=namespace,
-                           ignore_queue=not everyone)
+            await emit_to(broadcast.RESYNC_EVENT, {}, namespace=namespace,
+                          ignore_queue=not everyone)
 
     return resync
 
 
-def _room_emitter(sio: socketio.AsyncServer) -> Callable[[str, dict, str], Awaitable[None]]:
+def _room_emitter(
+    emit_to: Callable[..., Awaitable[None]],
+) -> Callable[[str, dict, str], Awaitable[None]]:
     """An event's broadcasts reach its participants and its big screens alike."""
 
     async def emit(name: str, data: dict, room: str) -> None:
-        await sio.emit(name, data, room=room)
-        await sio.emit(name, data, room=room, namespace=SCREEN_NAMESPACE)
+        await emit_to(name, data, room=room)
+        await emit_to(name, data, room=room, namespace=SCREEN_NAMESPACE)
 
     return emit
 
@@ -143,8 +144,12 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     sio = _socket_server(settings)
     wire.add_routes(app, sio)
     app[SIO] = sio
+    metrics = app[metrics_http.METRICS] = Metrics()
+    emit_to = metrics.counted(sio)
+    if isinstance(sio.manager, broadcast.DirectRedisManager):
+        sio.manager.on_restored = _resync(emit_to)
     app[http.REDIS_STATUS] = lambda: broadcast.redis_status(sio.manager)
-    ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
+    participants = ParticipantSockets(sio, lambda: app[QA], lambda: app[POLLS])
     http.add_routes(app)
     pages.setup(app)
     schedule_page.setup(app)
@@ -166,16 +171,19 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     moderation_http.add_routes(app)
     record_http.add_routes(app)
     steward_http.add_routes(app)
+    metrics_http.add_routes(app, settings)
     organise.setup(app)
+    metrics.watch(sio, participants.identities)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         db = open_store(settings.database_url, settings.db)
+        db.observe = metrics.batch
         await db.open()
         if not sio.manager_initialized:  # subscribe to Redis now, not at the first connection
             sio.manager_initialized = True
             sio.manager.initialize()
         fanout = Fanout(
-            _room_emitter(sio),
+            _room_emitter(emit_to),
             settings.vote_flush_interval,
             poll_interval=settings.poll_flush_interval,
             tallies=lambda poll_ids: app[POLLS].tallies(poll_ids),
@@ -190,7 +198,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         )
         await fanout.start()
         notifier = Notifier(
-            lambda name, data, room, namespace: sio.emit(name, data, room=room, namespace=namespace)
+            lambda name, data, room, namespace: emit_to(name, data, room=room, namespace=namespace)
         )
         await notifier.start()
         publish = dispatch(fanout.publish, notifier.publish)

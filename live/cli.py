@@ -18,6 +18,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import ValidationError
 
+from live import logs
 from live.app import announce, create_app, describe
 from live.domain import errors
 from live.domain.errors import LiveError
@@ -48,10 +49,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logs.configure(settings)
     asyncio.run(_check_database(settings))
     if settings.workers > 1:
         return _supervise(args, settings)

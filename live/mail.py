@@ -47,7 +47,8 @@ class ReceiptMailer:
         try:
             await asyncio.to_thread(self._deliver, messages)
         except (OSError, smtplib.SMTPException) as exc:
-            log.warning("Could not send %d email receipt(s): %s", len(messages), exc)
+            # The class, not the text: SMTP refusals quote the addresses they refused.
+            log.warning("Could not send %d email receipt(s): %s", len(messages), type(exc).__name__)
 
     def _deliver(self, messages: list[EmailMessage]) -> None:
         settings = self.settings

@@ -2,6 +2,7 @@
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -114,6 +115,19 @@ class Settings(BaseSettings):
         "Europe/London", description="IANA time zone in which the organisers' console reads "
         "scheduled times and pages first show them, before the browser shows the visitor's own."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="How log lines are written to stderr: text for people, or json (one "
+        "object per line: time, level, logger, message, event, exception) for a log collector.",
+    )
+    metrics_token: str = Field(
+        "", description="Bearer token Prometheus must send to read /metrics. With neither it nor "
+        "metrics_allow set, /metrics answers 404.",
+    )
+    metrics_allow: str = Field(
+        "", description="Comma-separated addresses or networks (CIDR) allowed to read /metrics, "
+        "checked against the client address (after trusted_proxies); with metrics_token set "
+        "too, a scrape needs both.",
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -153,7 +167,7 @@ class Settings(BaseSettings):
             raise ValueError("not a postgresql:// URL (the value is not repeated: it may hold a password)")
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _networks(cls, value: str) -> str:
         """A typo here would silently ignore the proxy, or trust more than meant."""
@@ -168,6 +182,12 @@ class Settings(BaseSettings):
         """The proxies whose forwarded headers are believed."""
         return tuple(
             ipaddress.ip_network(item, strict=False) for item in items(self.trusted_proxies)
+        )
+
+    def metrics_networks(self) -> tuple[Network, ...]:
+        """The addresses allowed to read /metrics."""
+        return tuple(
+            ipaddress.ip_network(item, strict=False) for item in items(self.metrics_allow)
         )
 
     def base_url(self) -> str:

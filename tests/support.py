@@ -226,11 +226,13 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.log = db.with_suffix(f".{self.port}.log")
+        #: Where stderr goes when it must be read apart from stdout; None: into the log.
+        self.errors: Path | None = None
         self.start_args: list[str] = []
 
     def start(self) -> None:
         env = {**os.environ, "LIVE_ORGANISER_TOKEN": ORGANISER_TOKEN, **self.env}
-        with open(self.log, "ab") as log:
+        with open(self.log, "ab") as log, open(self.errors or os.devnull, "ab") as errors:
             self.proc = subprocess.Popen(
                 [
                     sys.executable, "-m", "live", "serve",
@@ -238,7 +240,7 @@ class ServerProcess:
                 ],
                 env=env,
                 stdout=log,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.STDOUT if self.errors is None else errors,
             )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -43,6 +43,8 @@ class Identity:
     address: str | None = None
     #: The browser's device cookie before it has joined: the token its join will register.
     device: str | None = None
+    #: Where the participant said they are (in_room, remote); None before they have joined.
+    attendance: str | None = None
 
     def require_participant(self) -> int:
         if self.participant_id is None:
@@ -87,7 +89,7 @@ class QAService(Service):
                 raise
             event, _ = await self.identify(code, None)
             return event, Identity(event["id"], device=device)
-        return event, Identity(event["id"], participant["id"])
+        return event, Identity(event["id"], participant["id"], attendance=participant["attendance"])
 
     async def join(
         self, identity: Identity, attendance: Attendance, name: str | None

@@ -175,6 +175,8 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
         self._lost = False
         self._held_back = False
         self._sending = False
+        #: News not handed to Redis: failed, timed out, queue full, or dropped while it was lost.
+        self.publish_failures = 0
         #: Counts restorations: a failure of a call begun before the last one is old news.
         self._epoch = 0
         self.thread: asyncio.Task | None = None
@@ -212,11 +214,13 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
         """Queue for the drain task, never wait: the resync when Redis returns repairs a drop."""
         if self._lost:
             self._held_back = True
+            self.publish_failures += 1
             return
         try:
             self.outbox.put_nowait(data)
         except asyncio.QueueFull:
             self._held_back = True
+            self.publish_failures += 1
             self._down(f"publish queue full at {PUBLISH_QUEUE_LIMIT} messages")
 
     async def _drain(self) -> None:
@@ -232,6 +236,7 @@ class DirectRedisManager(socketio.AsyncRedisManager, DirectManager):
                 await asyncio.wait_for(
                     self._commands().publish(self.channel, self.json.dumps(data)), REDIS_TIMEOUT)
             except Exception as exc:
+                self.publish_failures += 1
                 if epoch == self._epoch:
                     self._down(f"cannot publish: {exc!r}")
             finally:

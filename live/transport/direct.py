@@ -40,6 +40,8 @@ SLOW_CONSUMER_BYTES = 1 << 20
 #: one turn they stopped every other socket for half a second, and in turns of this many the
 #: others wait ~10 ms between two of them.
 LEAVES_PER_TURN = 100
+#: Connections dropped for not reading, in this process, by transport (read by `live.metrics`).
+dropped = {"websocket": 0, "polling": 0}
 
 
 def frame(data: str | bytes) -> bytes:
@@ -63,6 +65,7 @@ def write(transport: asyncio.Transport, wire: bytes) -> None:
         return
     if transport.get_write_buffer_size() > SLOW_CONSUMER_BYTES:
         log.warning("dropping a socket that stopped reading")
+        dropped["websocket"] += 1
         transport.abort()
         return
     transport.write(wire)
@@ -236,6 +239,7 @@ class DirectSocket(async_socket.AsyncSocket):
     async def _drop_unpolled(self) -> None:
         """Close a session whose queue outgrew the limit, keeping only the CLOSE for its poll."""
         log.warning("dropping a long-polling socket that stopped polling")
+        dropped["polling"] += 1
         while not self.queue.empty():
             self.queue.get_nowait()
             self.queue.task_done()

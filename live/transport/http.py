@@ -163,7 +163,8 @@ def api(handler: Callable[[web.Request], Awaitable[web.Response]]):
         except (web.HTTPException, ConnectionError):
             raise
         except Exception:
-            log.exception("%s %s failed", request.method, request.path)
+            log.exception("%s %s failed", request.method, request.path,
+                          extra={"event": request.match_info.get("code")})
             return refuse(errors.INTERNAL, messages.INTERNAL_MESSAGE)
 
     return run

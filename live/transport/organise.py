@@ -141,7 +141,8 @@ def _answering(handler: Callable[..., Awaitable[web.StreamResponse]]):
         except (web.HTTPException, ConnectionError):
             raise
         except Exception:
-            log.exception("%s %s failed", request.method, request.path)
+            log.exception("%s %s failed", request.method, request.path,
+                          extra={"event": request.match_info.get("code")})
             return refusal(
                 request, 500, "Something went wrong",
                 "The server could not do that. Check whether it was done, then try again.",

@@ -88,7 +88,8 @@ class ParticipantSockets:
                 event, identity = await self.qa.identify_device(credentials.event, device)
             else:
                 event, participant = await self.qa.identify(credentials.event, credentials.token)
-                identity = Identity(event["id"], None if participant is None else participant["id"])
+                identity = Identity(event["id"]) if participant is None else Identity(
+                    event["id"], participant["id"], attendance=participant["attendance"])
         except (ValidationError, LiveError) as exc:
             raise messages.refused(exc) from exc
         address = client_address(environ["aiohttp.request"])
@@ -113,9 +114,13 @@ class ParticipantSockets:
         )
         if identity.participant_id is None:
             self.identities[sid] = dataclasses.replace(
-                identity, participant_id=participant["id"], device=None
+                identity, participant_id=participant["id"], device=None,
+                attendance=participant["attendance"],
             )
             await self.sio.enter_room(sid, participant_room(participant["id"]))
+        elif sid in self.identities:  # still connected: it may have disconnected meanwhile
+            self.identities[sid] = dataclasses.replace(
+                identity, attendance=participant["attendance"])
         me = {k: participant[k] for k in ("id", "name", "attendance")}
         return {"me": me, "token": token} if token else {"me": me}
 

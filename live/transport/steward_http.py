@@ -108,7 +108,7 @@ async def enter(request: web.Request) -> web.StreamResponse:
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("entering a question for %s failed", code)
+        log.exception("entering a question for %s failed", code, extra={"event": code})
         if _wants_json(request):
             return refuse(errors.INTERNAL, messages.INTERNAL_MESSAGE)
         raise web.HTTPSeeOther(_page(code, failed=errors.INTERNAL))
