@@ -142,3 +142,20 @@ async def test_the_welsh_page_names_the_day_and_month_in_welsh(server, browser, 
     if scripts:
         assert await violations(page) == []
     await context.close()
+
+
+async def test_moderators_see_which_questions_were_asked_before_the_event(server, browser):
+    created = await server.create_event(
+        "Assembly", starts_at=at(time.time() + 86400), advance_questions=True, moderation="pre"
+    )
+    asker = await joined(server, created["event"]["code"])
+    await asker.ask("Asked in advance, waiting for review")
+    page = await (await browser.new_context(**PHONE)).new_page()
+    await page.goto(f"{server.url}/e/{created['event']['code']}/moderate")
+    await page.get_by_label("Your pseudonym").fill("Robin")
+    await page.get_by_label("Moderator secret").fill(created["moderator_secret"])
+    await page.get_by_role("button", name="Sign in").click()
+    queued = page.locator("#queue li").filter(has_text="Asked in advance, waiting for review")
+    await expect(queued.locator(".flags")).to_contain_text("Asked before the event")
+    await asker.close()
+    await page.context.close()

@@ -315,6 +315,7 @@
     };
     li.querySelector(".flags").replaceChildren(
       ...(q.channel && q.channel !== "device" ? [badge("badge", S.channelBadges[q.channel] || q.channel)] : []),
+      ...(q.asked_before_start ? [badge("badge", S.askedBefore)] : []),
       ...q.flags.map((f) => badge(`badge flag flag-${f}`, S.flags[f] || f)),
     );
     const similar = q.duplicate_of && questions.get(q.duplicate_of);

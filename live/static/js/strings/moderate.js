@@ -131,6 +131,7 @@ window.liveStrings = {
   enterSubmit: "Enter the question",
   entered: "Entered #{id}: “{text}”.",
   channels: { paper: "on paper", phone: "by phone", sms: "by SMS", steward: "through a steward" },
+  askedBefore: "Asked before the event",
   channelBadges: { paper: "On paper", phone: "By phone", sms: "By SMS", steward: "Through a steward" },
   logSentences: {
     sign_in: "{who} signed in",
