@@ -1,6 +1,5 @@
 """Series, carrying unanswered questions into the next event, and the balance of voices."""
 
-
 from moderators import moderator
 from support import joined
 
@@ -74,3 +73,22 @@ async def test_the_balance_of_voices_counts_room_and_stream(server):
     assert (await server.api("GET", f"/api/events/{code}/balance", token=None))[0] == 403
     for client in (room, *online, mod):
         await client.close()
+
+
+async def test_a_question_carried_into_two_events_names_the_first_on_the_record(server):
+    events = [await server.create_event(f"Development day {n}") for n in (1, 2, 3)]
+    codes = [e["event"]["code"] for e in events]
+    author = await joined(server, codes[0], "remote", name="Sam")
+    question = await author.ask("Will there be a second vote on the hospital site?")
+    for code in codes:
+        status, _ = await server.api("PUT", f"/api/events/{code}/series", {"series": "dev-days"})
+        assert status == 200
+    for code in codes[1:]:
+        status, body = await server.api("POST", f"/api/events/{code}/carry", {"from_event": codes[0]})
+        assert status == 201 and len(body["data"]["carried"]) == 1
+
+    status, body = await server.api("GET", f"/api/events/{codes[0]}/record/questions", token=None)
+    assert status == 200, body
+    (listed,) = body["data"]["questions"]
+    assert (listed["id"], listed["carried_to"]) == (question["id"], codes[1])
+    await author.close()

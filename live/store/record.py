@@ -62,10 +62,12 @@ async def count_asked_before_start(conn: InThread, event_id: int) -> int:
 
 
 async def published_questions(conn: InThread, event_id: int) -> list[dict]:
-    """Every question that reached the audience, for the public record."""
+    """Every question that reached the audience, for the public record; one carried into
+    several events names the first."""
     async with conn.execute(
         f"SELECT {QUESTION_COLUMNS}, (SELECT e.code FROM questions c JOIN events e "
-        "ON e.id = c.event_id WHERE c.carried_from = questions.id) AS carried_to "
+        "ON e.id = c.event_id WHERE c.carried_from = questions.id ORDER BY c.id LIMIT 1) "
+        "AS carried_to "
         "FROM questions WHERE event_id = ? AND status IN ('published', 'answered') ORDER BY id",
         (event_id,),
     ) as cur:
