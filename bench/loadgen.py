@@ -154,7 +154,8 @@ class Worker:
     async def votes(self, voters: int, rate: float, duration: float, questions: list[int],
                     skip: int = 0) -> dict:
         """`voters` clients (after the `skip` askers, who may not vote on their own questions)
-        toggle votes (upvote, then unvote) at `rate` per second."""
+        toggle votes (upvote, then unvote) at `rate` per second, each with its own op_id as the
+        participant page sends them (a retry's ack is looked up, and every ack is stored)."""
         crowd = self.clients[skip:skip + voters]
         voted = [set() for _ in crowd]
         cursor = [i % len(questions) for i in range(len(crowd))]
@@ -190,7 +191,8 @@ class Worker:
                 up = qid not in voted[i]
                 (voted[i].add if up else voted[i].discard)(qid)
                 outstanding[0] += 1
-                crowd[i].emit("upvote" if up else "unvote", {"question_id": qid}, acked)
+                crowd[i].emit("upvote" if up else "unvote",
+                              {"question_id": qid, "op_id": f"vote-{sent}"}, acked)
                 sent += 1
             await asyncio.sleep(0.005)
         finished[0] = True

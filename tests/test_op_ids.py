@@ -1,5 +1,6 @@
 """An op_id names one command of one participant: a retry gets its ack, another command is refused."""
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -122,4 +123,32 @@ async def test_acks_stored_before_the_upgrade_keep_the_command_they_answered(set
         await refused_reuse(client, "unvote", {"question_id": 1, "op_id": "old-upvote"}, "upvote")
         await refused_reuse(client, "ask", {"text": "Anything", "op_id": "old-answer"}, "answer")
         assert (await client.snapshot())["me"]["votes"] == [1]
+        await client.close()
+
+
+async def test_votes_arriving_together_each_get_their_own_ack(server, event):
+    """A storm's votes share a batch (on PostgreSQL, one round trip): a refusal, a retry and a
+    reused op_id among them each get their own answer, and the count is the rows'."""
+    author = await joined(server, event["code"], name="Author")
+    voters = [await joined(server, event["code"]) for _ in range(12)]
+    question = await author.ask("Who keeps the minutes?")
+    ref = {"question_id": question["id"]}
+    await voters[0].ok("ask", {"text": "When is the next meeting?", "op_id": "asked"})
+    first = await voters[1].ok("upvote", {**ref, "op_id": "early"})
+
+    replies = await asyncio.gather(
+        *(v.call("upvote", {**ref, "op_id": f"v{i}"}) for i, v in enumerate(voters[2:], 2)),
+        author.call("upvote", {**ref, "op_id": "own"}),
+        voters[1].call("upvote", {**ref, "op_id": "early"}),
+        voters[0].call("upvote", {**ref, "op_id": "asked"}),
+    )
+    *storm, own, retry, reused = replies
+    assert all(r["ok"] for r in storm), storm
+    assert sorted(r["data"]["votes"] for r in storm) == list(range(2, 12))
+    assert own["ok"] is False and own["error"]["code"] == "forbidden", own
+    assert retry == {"ok": True, "data": first}
+    assert reused["ok"] is False and reused["error"]["code"] == "invalid", reused
+    snapshot = await author.snapshot()
+    assert next(q for q in snapshot["questions"] if q["id"] == question["id"])["votes"] == 11
+    for client in (author, *voters):
         await client.close()

@@ -7,6 +7,7 @@ import pytest
 
 from live.store import Database, open_store
 from live.store import db as db_module
+from live.store.db import Call
 
 
 @pytest.fixture
@@ -165,3 +166,84 @@ async def test_reads_run_whole_and_concurrent_reads_each_see_one_state(db):
     outcomes = await asyncio.gather(*writes, *reads)
     assert all(first == second for first, second in outcomes[50:])
     assert await stored(db) == list(range(50))
+
+
+ADD = "UPDATE counter SET total = total + ? WHERE id = 1 RETURNING total"
+
+
+@pytest.fixture
+async def counter(db):
+    await db.write(lambda conn: conn.execute(
+        "CREATE TABLE counter (id INTEGER PRIMARY KEY, total INTEGER CHECK (total < 100000))"
+    ))
+    await db.write(lambda conn: conn.execute("INSERT INTO counter (id, total) VALUES (1, 0)"))
+    return db
+
+
+def add(k: int, refuse: bool = False) -> Call:
+    """One statement adding k, refused (by its finish) when asked; it wrote when k is not 0."""
+
+    def finish(row):
+        if refuse:
+            raise ValueError(k)
+        return row[0]
+
+    return Call(ADD, (k,), finish, wrote=lambda row: k != 0)
+
+
+async def total(database) -> int:
+    async def read(conn):
+        return await (await conn.execute("SELECT total FROM counter WHERE id = 1")).fetchone()
+
+    return (await database.read(read))[0]
+
+
+async def test_calls_queued_together_run_in_order_and_each_reads_its_own_row(counter, monkeypatch):
+    sent = []
+    if counter.dialect == "postgresql":
+        import asyncpg
+
+        fetchmany = asyncpg.Connection.fetchmany
+
+        async def counting(self, query, args, **kwargs):
+            sent.append(len(args))
+            return await fetchmany(self, query, args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.Connection, "fetchmany", counting)
+    results = await asyncio.gather(*(counter.write(add(k)) for k in range(1, 101)))
+    assert results == [k * (k + 1) // 2 for k in range(1, 101)]
+    assert await total(counter) == 5050
+    if counter.dialect == "postgresql":
+        assert sum(sent) == 100 and len(sent) < 100, sent
+
+
+async def test_a_call_refused_before_writing_fails_alone(counter):
+    outcomes = await asyncio.gather(
+        counter.write(add(1)), counter.write(add(0, refuse=True)), counter.write(add(2)),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == 1 and outcomes[2] == 3
+    assert isinstance(outcomes[1], ValueError)
+    assert await total(counter) == 3
+
+
+async def test_a_call_refused_after_writing_is_undone_alone(counter):
+    outcomes = await asyncio.gather(
+        counter.write(add(1)), counter.write(add(10, refuse=True)), counter.write(add(2)),
+        counter.write(insert(5)), counter.write(add(4)),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[1], ValueError)
+    assert (outcomes[0], outcomes[2], outcomes[3], outcomes[4]) == (1, 3, 5, 7)
+    assert await total(counter) == 7
+    assert await stored(counter) == [5]
+
+
+async def test_a_call_whose_statement_fails_fails_alone(counter):
+    outcomes = await asyncio.gather(
+        counter.write(add(1)), counter.write(add(200000)), counter.write(add(2)),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == 1 and outcomes[2] == 3
+    assert isinstance(outcomes[1], Exception)
+    assert await total(counter) == 3

@@ -18,7 +18,7 @@ from live.domain.schedule import asking_closed, not_started
 from live.domain.views import is_visible, own_question, public_event, public_question, stage
 from live.services.cache import BySeq
 from live.services.news import question_news
-from live.services.unit import Outcome, Service, once, open_event, refuse_unless_open
+from live.services.unit import Outcome, Service, once, open_event, refuse_unless_open, replay
 from live.settings import Settings
 from live.store import Database, InThread
 from live.store import events as event_store
@@ -200,33 +200,34 @@ class QAService(Service):
     async def vote(
         self, identity: Identity, question_id: int, up: bool, op_id: str | None
     ) -> dict:
-        """Set or clear this participant's vote; the count is recomputed from the rows."""
+        """Set or clear this participant's vote, once per op_id; the count is recomputed from
+        the rows."""
         participant_id = identity.require_participant()
+        command = "upvote" if up else "unvote"
 
-        async def work(conn: InThread) -> Outcome:
-            async def apply() -> Outcome:
-                row = await question_store.vote_target(conn, identity.event_id, question_id)
-                refuse_unless_open(None if row is None else row["state"])
-                if row["event_id"] is None:
-                    raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
-                if not is_visible(row):
-                    raise LiveError(errors.NOT_FOUND, "This question is not open for votes.")
-                if row["participant_id"] == participant_id:
-                    raise LiveError(errors.FORBIDDEN, "You cannot vote on your own question.")
-                if up:
-                    changed = await question_store.add_vote(conn, question_id, participant_id)
-                else:
-                    changed = await question_store.remove_vote(conn, question_id, participant_id)
-                result = {"question_id": question_id, "voted": up, "votes": row["votes"]}
-                if not changed:
-                    return result, []
-                seq = await event_store.next_seq(conn, identity.event_id)
-                votes = await question_store.recount(conn, question_id)
-                result["votes"] = votes
-                return result, [VoteCount(identity.event_id, seq, question_id, votes)]
+        def check(row) -> None:
+            refuse_unless_open(None if row is None else row["state"])
+            if row["event_id"] is None:
+                raise LiveError(errors.NOT_FOUND, f"No question {question_id} in this event.")
+            if not is_visible(row):
+                raise LiveError(errors.NOT_FOUND, "This question is not open for votes.")
+            if row["participant_id"] == participant_id:
+                raise LiveError(errors.FORBIDDEN, "You cannot vote on your own question.")
 
-            return await once(conn, participant_id, "upvote" if up else "unvote", op_id, apply)
+        def outcome(done: question_store.Voted) -> Outcome:
+            if done.prior is not None:
+                return replay(done.prior, command), []
+            if not done.changed:
+                return done.ack(question_id, up), []
+            return done.ack(question_id, up), [
+                VoteCount(identity.event_id, done.seq, question_id, done.votes)
+            ]
 
+        work = question_store.vote(
+            self.db.dialect, event_id=identity.event_id, question_id=question_id,
+            participant_id=participant_id, up=up, command=command, op_id=op_id, check=check,
+            outcome=outcome,
+        )
         return await self._write(work)
 
     async def set_receipt(self, identity: Identity, email: str) -> dict:

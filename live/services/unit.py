@@ -55,6 +55,18 @@ def refuse_unless_open(state: str | None) -> None:
         raise LiveError(errors.CLOSED, "This event is closed: it can be read but not changed.")
 
 
+def replay(prior: tuple[str, dict], command: str) -> dict:
+    """The first ack of the command an op_id was used for; reusing it for another is refused."""
+    used_for, result = prior
+    if used_for != command:
+        raise LiveError(
+            errors.INVALID,
+            f"This op_id was already used for '{used_for}'; give every new command its own op_id.",
+            {"op_id_used_for": used_for},
+        )
+    return result
+
+
 async def once(
     conn: InThread,
     participant_id: int,
@@ -69,15 +81,7 @@ async def once(
     if op_id is not None:
         prior = await participant_store.get_operation(conn, participant_id, op_id)
         if prior is not None:
-            used_for, result = prior
-            if used_for != command:
-                raise LiveError(
-                    errors.INVALID,
-                    f"This op_id was already used for '{used_for}'; "
-                    "give every new command its own op_id.",
-                    {"op_id_used_for": used_for},
-                )
-            return result, []
+            return replay(prior, command), []
     result, changes = await apply()
     if op_id is not None:
         await participant_store.put_operation(conn, participant_id, op_id, command, result)

@@ -96,6 +96,7 @@ class InThread:
     """
 
     __slots__ = ("_conn",)
+    dialect = SQLITE
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -118,6 +119,30 @@ class InThread:
     @property
     def in_transaction(self) -> bool:
         return self._conn.in_transaction
+
+
+class Call:
+    """A unit of work that is one statement reading one row, then Python on that row: `finish`
+    makes the unit's result, or raises to refuse, and `wrote` says whether the statement changed
+    anything for that row. On PostgreSQL a batch's consecutive calls of one statement go to the
+    server together, in one round trip (see `pg.PgDatabase`); elsewhere a call is plain work."""
+
+    __slots__ = ("sql", "parameters", "finish", "wrote")
+
+    def __init__(
+        self,
+        sql: str,
+        parameters: tuple,
+        finish: Callable[[Any], Any],
+        wrote: Callable[[Any], bool],
+    ) -> None:
+        self.sql = sql
+        self.parameters = parameters
+        self.finish = finish
+        self.wrote = wrote
+
+    async def __call__(self, conn: "InThread") -> Any:
+        return self.finish(await (await conn.execute(self.sql, self.parameters)).fetchone())
 
 
 def _complete(work: Work[T], conn: InThread) -> T:

@@ -20,7 +20,7 @@ import asyncpg
 
 from live.domain import errors
 from live.domain.errors import LiveError
-from live.store.db import DatabaseUnavailable, Store, Work, _Fetched, _Unit
+from live.store.db import Call, DatabaseUnavailable, Store, Work, _Fetched, _Unit
 from live.store.dialect import POSTGRESQL, postgres, returning
 from live.store.migrations import MIGRATIONS, script
 
@@ -85,6 +85,7 @@ class OnWire:
     each statement translated once by `dialect.postgres`."""
 
     __slots__ = ("_conn",)
+    dialect = POSTGRESQL
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
@@ -191,16 +192,22 @@ class PgDatabase(Store):
                 return
 
     async def _commit_once(self, batch: list[_Unit], guarded: bool) -> None:
-        """Guarded, each unit after the first costs one round trip more than its statements:
-        releasing the previous unit's savepoint and opening its own go together."""
+        """Unguarded, consecutive calls of one statement go together (`_calls`); guarded, each
+        unit after the first costs one round trip more than its statements: releasing the
+        previous unit's savepoint and opening its own go together."""
         assert self._pool is not None
         async with self._pool.acquire(timeout=CONNECT_TIMEOUT) as conn:
-            guarded = guarded and len(batch) > 1
+            pipelined, guarded = not guarded, guarded and len(batch) > 1
             await _begin(conn, "; SAVEPOINT unit" if guarded else "")
             view = OnWire(conn)
             try:
-                for index, unit in enumerate(batch):
+                index = 0
+                while index < len(batch):
+                    unit = batch[index]
                     unit.result, unit.error = None, None
+                    if pipelined and isinstance(unit.work, Call):
+                        index = await _calls(conn, batch, index)
+                        continue
                     try:
                         unit.result = await unit.work(view)
                     except Exception as exc:
@@ -213,6 +220,7 @@ class PgDatabase(Store):
                             await conn.execute("ROLLBACK TO SAVEPOINT unit")
                     if guarded and index < len(batch) - 1:
                         await conn.execute("RELEASE SAVEPOINT unit; SAVEPOINT unit")
+                    index += 1
                 await conn.execute("ROLLBACK" if len(batch) == 1 and batch[0].error else "COMMIT")
             except BaseException:
                 if not conn.is_closed():
@@ -268,6 +276,33 @@ class _Guard(Exception):
 
 class _NotBegun(Exception):
     """The transaction could not even begin: nothing ran, so the batch may run again at once."""
+
+
+async def _calls(conn: asyncpg.Connection, batch: list[_Unit], start: int) -> int:
+    """Run the calls of one statement from `start` on in one round trip (asyncpg's fetchmany
+    sends them all before reading a result); the index after them. A call refused where its
+    statement changed nothing fails alone; any other failure runs the batch again guarded."""
+    sql = batch[start].work.sql
+    end = start
+    while end < len(batch) and isinstance(batch[end].work, Call) and batch[end].work.sql == sql:
+        batch[end].result, batch[end].error = None, None
+        end += 1
+    run = batch[start:end]
+    try:
+        rows = await conn.fetchmany(postgres(sql)[0], [unit.work.parameters for unit in run])
+    except Exception as exc:
+        if isinstance(exc, _RETRIED + _UNREACHABLE):
+            raise
+        raise _Guard from exc
+    assert len(rows) == len(run), "a call must read exactly one row"
+    for unit, row in zip(run, rows):
+        try:
+            unit.result = unit.work.finish(row)
+        except Exception as exc:
+            if unit.work.wrote(row):
+                raise _Guard from exc
+            unit.error = exc
+    return end
 
 
 async def _begin(conn: asyncpg.Connection, then: str) -> None:

@@ -3,8 +3,17 @@
 import json
 import sqlite3
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from live.store.db import InThread
+from live.domain.model import VISIBLE_STATUSES, EventState
+from live.store import events as event_store
+from live.store import participants as participant_store
+from live.store.db import Call, InThread, Work
+from live.store.dialect import POSTGRESQL
+
+T = TypeVar("T")
 
 
 QUESTION_COLUMNS = (
@@ -136,6 +145,82 @@ async def count_recent(conn: InThread, participant_id: int, since: float) -> int
     ) as cur:
         (count,) = await cur.fetchone()
     return count
+
+
+@dataclass(frozen=True)
+class Voted:
+    """What one vote command found and did: the op_id's earlier command and ack (then nothing
+    else was done), or whether a vote row changed, the new seq when one did, and the count."""
+
+    prior: tuple[str, dict] | None = None
+    changed: bool = False
+    seq: int | None = None
+    votes: int | None = None
+
+    def ack(self, question_id: int, up: bool) -> dict:
+        return {"question_id": question_id, "voted": up, "votes": self.votes}
+
+
+def vote(
+    dialect: str,
+    *,
+    event_id: int,
+    question_id: int,
+    participant_id: int,
+    up: bool,
+    command: str,
+    op_id: str | None,
+    check: Callable[[Any], None],
+    outcome: Callable[[Voted], T],
+) -> Work[T]:
+    """The unit of work that sets or clears a vote, once per op_id, and gives `outcome` of what
+    it did: `check` refuses a target (`vote_target`'s row) by raising. On PostgreSQL the whole
+    command is one call of migration 13's `live_vote`, which changes nothing where the same
+    rule refuses; `check` then refuses what it found."""
+    if dialect == POSTGRESQL:
+
+        def finish(row: Any) -> T:
+            if row["r_used_for"] is not None:
+                return outcome(Voted(prior=(row["r_used_for"], json.loads(row["r_prior"]))))
+            check(row)
+            if not row["r_applied"]:
+                raise RuntimeError("live_vote refused a vote that the caller's check allows")
+            return outcome(Voted(changed=row["r_changed"], seq=row["r_seq"], votes=row["votes"]))
+
+        return Call(
+            "SELECT r_used_for, r_prior, r_state AS state, r_event AS event_id, "
+            "r_author AS participant_id, r_status AS status, r_votes AS votes, r_applied, "
+            "r_changed, r_seq FROM live_vote(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                event_id, question_id, participant_id, up, EventState.OPEN.value,
+                sorted(VISIBLE_STATUSES), command, op_id, time.time(),
+            ),
+            finish,
+            wrote=lambda row: row["r_applied"],
+        )
+
+    async def work(conn: InThread) -> T:
+        if op_id is not None:
+            prior = await participant_store.get_operation(conn, participant_id, op_id)
+            if prior is not None:
+                return outcome(Voted(prior=prior))
+        target = await vote_target(conn, event_id, question_id)
+        check(target)
+        if up:
+            changed = await add_vote(conn, question_id, participant_id)
+        else:
+            changed = await remove_vote(conn, question_id, participant_id)
+        voted = Voted(votes=target["votes"])
+        if changed:
+            seq = await event_store.next_seq(conn, event_id)
+            voted = Voted(changed=True, seq=seq, votes=await recount(conn, question_id))
+        if op_id is not None:
+            await participant_store.put_operation(
+                conn, participant_id, op_id, command, voted.ack(question_id, up)
+            )
+        return outcome(voted)
+
+    return work
 
 
 async def add_vote(conn: InThread, question_id: int, participant_id: int) -> bool:
