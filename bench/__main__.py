@@ -171,6 +171,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--vote-rate", type=float, default=2000)
     p.add_argument("--vote-seconds", type=float, default=30)
     p.add_argument("--questions", type=int, default=20, help="questions voted on in the storm")
+    p.add_argument("--vote-op-ids", action="store_true",
+                   help="each vote carries an op_id, as the participant page sends them")
     p.add_argument("--joins", type=int, default=5000)
     p.add_argument("--join-seconds", type=float, default=10)
     p.add_argument("--join-questions", type=int, default=200)
@@ -234,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         clients=[int(c) for c in args.clients.split(",") if c],
         asks=args.asks, interval=args.interval_ms / 1000, watchers=args.watchers,
         voters=args.voters, vote_rate=args.vote_rate, vote_seconds=args.vote_seconds,
-        questions=args.questions, joins=args.joins, join_seconds=args.join_seconds,
+        vote_op_ids=args.vote_op_ids, questions=args.questions, joins=args.joins, join_seconds=args.join_seconds,
         join_questions=args.join_questions, memory_clients=args.memory_clients,
         poll_clients=args.poll_clients, poll_seconds=args.poll_seconds,
         polling_clients=args.polling_clients, polling_ws_clients=args.polling_ws_clients,

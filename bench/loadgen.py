@@ -152,10 +152,10 @@ class Worker:
                 "stale": sum(c.stale for c in self.clients)}
 
     async def votes(self, voters: int, rate: float, duration: float, questions: list[int],
-                    skip: int = 0) -> dict:
+                    skip: int = 0, op_ids: bool = False) -> dict:
         """`voters` clients (after the `skip` askers, who may not vote on their own questions)
-        toggle votes (upvote, then unvote) at `rate` per second, each with its own op_id as the
-        participant page sends them (a retry's ack is looked up, and every ack is stored)."""
+        toggle votes (upvote, then unvote) at `rate` per second; with `op_ids`, each carries its
+        own op_id as the participant page sends them (every ack is then stored)."""
         crowd = self.clients[skip:skip + voters]
         voted = [set() for _ in crowd]
         cursor = [i % len(questions) for i in range(len(crowd))]
@@ -191,8 +191,8 @@ class Worker:
                 up = qid not in voted[i]
                 (voted[i].add if up else voted[i].discard)(qid)
                 outstanding[0] += 1
-                crowd[i].emit("upvote" if up else "unvote",
-                              {"question_id": qid, "op_id": f"vote-{sent}"}, acked)
+                payload = {"question_id": qid, "op_id": f"vote-{sent}"} if op_ids else {"question_id": qid}
+                crowd[i].emit("upvote" if up else "unvote", payload, acked)
                 sent += 1
             await asyncio.sleep(0.005)
         finished[0] = True

@@ -6,6 +6,7 @@ and two cores exist), bounded by a deadline, and stopped in a `finally`.
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -234,10 +235,13 @@ def node_missing() -> str | None:
 
 
 def install_node_modules() -> None:
-    """Install the pinned socket.io from bench/node's lock file when it is not there yet."""
-    if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
-                       stdout=subprocess.DEVNULL, timeout=NPM_CI_SECONDS)
+    """Install the pinned socket.io from bench/node's lock file when it is not there yet; runs
+    at once (the test suite's processes) take turns on a lock on that file."""
+    with open(NODE_DIR / "package-lock.json") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (NODE_DIR / "node_modules" / "socket.io").is_dir():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
+                           stdout=subprocess.DEVNULL, timeout=NPM_CI_SECONDS)
 
 
 def node_versions() -> dict[str, str]:

@@ -23,6 +23,7 @@ class Options:
     voters: int = 500
     vote_rate: float = 2000.0
     vote_seconds: float = 30.0
+    vote_op_ids: bool = False
     questions: int = 20
     joins: int = 5000
     join_seconds: float = 10.0
@@ -160,7 +161,7 @@ async def votes(target: Target, gen: Generator, opts: Options) -> dict:
     cpu0 = cpu_seconds(target.pid)
     storm = await gen.one(voting, "votes", timeout=opts.vote_seconds + 120,
                           voters=opts.voters, skip=0, rate=opts.vote_rate,
-                          duration=opts.vote_seconds, questions=ids)
+                          duration=opts.vote_seconds, questions=ids, op_ids=opts.vote_op_ids)
     last_vote = storm["last_ack"]
     truth = target.database()
     snap = (await gen.one(0, "snapshot"))["snapshot"]
@@ -181,6 +182,7 @@ async def votes(target: Target, gen: Generator, opts: Options) -> dict:
     return {
         "watchers": opts.watchers, "voters": opts.voters, "clients": conn["connected"],
         "failed": conn["failed"], "rate_target": opts.vote_rate, "seconds": opts.vote_seconds,
+        "op_ids": opts.vote_op_ids,
         "votes_sent": storm["sent"],
         "votes_per_s": round(storm["sent"] / opts.vote_seconds, 1),
         "acked": len(lat), "refused": storm["refused"],

@@ -1,5 +1,6 @@
 """axe-core in a real page: the accessibility rules the browser tests hold every page to."""
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -12,15 +13,18 @@ AXE = TOOLS / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def axe_source() -> str:
-    """axe-core's script, installed from tests/js/package-lock.json on first use."""
-    if not AXE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            if os.environ.get("CI"):
-                pytest.fail("npm is required in CI to install axe-core: .ci/run installs nodejs")
-            pytest.skip("npm is not installed (apt-get install npm): axe-core was not run")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True,
-                       capture_output=True, timeout=300)
+    """axe-core's script, installed from tests/js/package-lock.json on first use; the suite's
+    processes take turns (a lock on the lock file), so only one of them installs."""
+    with open(TOOLS / "package-lock.json") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not AXE.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                if os.environ.get("CI"):
+                    pytest.fail("npm is required in CI to install axe-core: .ci/run installs nodejs")
+                pytest.skip("npm is not installed (apt-get install npm): axe-core was not run")
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True,
+                           capture_output=True, timeout=300)
     return AXE.read_text()
 
 

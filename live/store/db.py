@@ -122,27 +122,40 @@ class InThread:
 
 
 class Call:
-    """A unit of work that is one statement reading one row, then Python on that row: `finish`
-    makes the unit's result, or raises to refuse, and `wrote` says whether the statement changed
-    anything for that row. On PostgreSQL a batch's consecutive calls of one statement go to the
-    server together, in one round trip (see `pg.PgDatabase`); elsewhere a call is plain work."""
+    """A unit of work for PostgreSQL that is one statement on arrays: the `shared` parameters,
+    then an array for each of the `each` parameters, reading one row per element in order.
+    `finish` makes the unit's result from its row, or raises to refuse; `wrote` says whether the
+    statement changed anything for that element. The PostgreSQL writer runs a batch's
+    consecutive calls of one statement with equal shared parameters as one statement, in one
+    round trip (`pg.PgDatabase`); run alone, a call is that statement on one element."""
 
-    __slots__ = ("sql", "parameters", "finish", "wrote")
+    __slots__ = ("sql", "shared", "each", "finish", "wrote")
 
     def __init__(
         self,
         sql: str,
-        parameters: tuple,
+        shared: tuple,
+        each: tuple,
         finish: Callable[[Any], Any],
         wrote: Callable[[Any], bool],
     ) -> None:
         self.sql = sql
-        self.parameters = parameters
+        self.shared = shared
+        self.each = each
         self.finish = finish
         self.wrote = wrote
 
+    def joins(self, other: "Call") -> bool:
+        return self.sql == other.sql and self.shared == other.shared
+
+    @staticmethod
+    def parameters(calls: list["Call"]) -> tuple:
+        """The statement's parameters for these calls together: shared, then one array each."""
+        return (*calls[0].shared, *(list(column) for column in zip(*(c.each for c in calls))))
+
     async def __call__(self, conn: "InThread") -> Any:
-        return self.finish(await (await conn.execute(self.sql, self.parameters)).fetchone())
+        cur = await conn.execute(self.sql, Call.parameters([self]))
+        return self.finish(await cur.fetchone())
 
 
 def _complete(work: Work[T], conn: InThread) -> T:

@@ -12,67 +12,128 @@ from live.store.dialect import POSTGRESQL, SQLITE, postgres_ddl
 
 Migration = str | dict[str, str]
 
-#: Migration 13's function: `questions.vote` on SQLite, as one statement for PostgreSQL (every
-#: statement there is a round trip, and a storm brings thousands of votes a second). Its rule
-#: (an open event, a visible question, not one's own) only spares the writes: the caller checks
-#: the target it returns and refuses, undoing the unit, so the refusals are written once, in Python.
+#: Migration 13's function: `questions.vote` on SQLite, as one statement for PostgreSQL, where
+#: every statement is a round trip and a storm brings thousands of votes a second. It takes the
+#: votes of one event in order (a batch's, or one alone), then derives each question's count from
+#: its rows once and advances the event's seq once, in the same transaction; every vote gets its
+#: own seq and its question's count after them all. Its rule (an open event, a visible question,
+#: not one's own) only spares the writes: the caller checks each target it returns and refuses,
+#: so the refusals are written once, in Python.
 _VOTE_FUNCTION = """
-    CREATE FUNCTION live_vote(
-        p_event INTEGER, p_question INTEGER, p_participant INTEGER, p_up BOOLEAN,
-        p_open TEXT, p_visible TEXT[], p_command TEXT, p_op TEXT, p_now DOUBLE PRECISION
+    CREATE FUNCTION live_votes(
+        p_event INTEGER, p_open TEXT, p_visible TEXT[], p_question INTEGER[],
+        p_participant INTEGER[], p_up BOOLEAN[], p_command TEXT[], p_op TEXT[],
+        p_now DOUBLE PRECISION[]
     ) RETURNS TABLE (
         r_used_for TEXT, r_prior TEXT, r_state TEXT, r_event INTEGER, r_author INTEGER,
         r_status TEXT, r_applied BOOLEAN, r_changed BOOLEAN, r_seq INTEGER, r_votes INTEGER
     ) LANGUAGE plpgsql AS $$
     DECLARE
+        total INTEGER := cardinality(p_question);
+        a_used_for TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
+        a_prior TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
+        a_state TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
+        a_event INTEGER[] := array_fill(NULL::INTEGER, ARRAY[total]);
+        a_author INTEGER[] := array_fill(NULL::INTEGER, ARRAY[total]);
+        a_status TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
+        a_votes INTEGER[] := array_fill(NULL::INTEGER, ARRAY[total]);
+        a_applied BOOLEAN[] := array_fill(false, ARRAY[total]);
+        a_changed BOOLEAN[] := array_fill(false, ARRAY[total]);
+        touched INTEGER[] := '{}';
+        counted INTEGER[] := '{}';
+        changes INTEGER := 0;
+        next_seq INTEGER;
+        s_used_for TEXT;
+        s_prior TEXT;
+        s_state TEXT;
+        s_event INTEGER;
+        s_author INTEGER;
+        s_status TEXT;
+        s_votes INTEGER;
+        q INTEGER;
         n INTEGER;
     BEGIN
-        r_applied := false;
-        r_changed := false;
-        IF p_op IS NOT NULL THEN
-            SELECT o.command, o.result INTO r_used_for, r_prior FROM operations o
-                WHERE o.participant_id = p_participant AND o.op_id = p_op;
-            IF FOUND THEN
-                RETURN NEXT;
-                RETURN;
+        FOR i IN 1 .. total LOOP
+            IF p_op[i] IS NOT NULL THEN
+                SELECT o.command, o.result INTO s_used_for, s_prior FROM operations o
+                    WHERE o.participant_id = p_participant[i] AND o.op_id = p_op[i];
+                IF FOUND THEN
+                    a_used_for[i] := s_used_for;
+                    a_prior[i] := s_prior;
+                    CONTINUE;
+                END IF;
             END IF;
-        END IF;
-        SELECT e.state, q.event_id, q.participant_id, q.status, q.votes
-            INTO r_state, r_event, r_author, r_status, r_votes
-            FROM events e LEFT JOIN questions q ON q.id = p_question AND q.event_id = e.id
-            WHERE e.id = p_event;
-        IF r_state = p_open AND r_event IS NOT NULL AND r_status = ANY(p_visible)
-                AND r_author <> p_participant THEN
-            r_applied := true;
-            IF p_up THEN
+            SELECT e.state, x.event_id, x.participant_id, x.status, x.votes
+                INTO s_state, s_event, s_author, s_status, s_votes
+                FROM events e LEFT JOIN questions x ON x.id = p_question[i] AND x.event_id = e.id
+                WHERE e.id = p_event;
+            a_state[i] := s_state;
+            a_event[i] := s_event;
+            a_author[i] := s_author;
+            a_status[i] := s_status;
+            a_votes[i] := s_votes;
+            CONTINUE WHEN a_state[i] IS DISTINCT FROM p_open OR a_event[i] IS NULL
+                OR NOT a_status[i] = ANY(p_visible) OR a_author[i] = p_participant[i];
+            a_applied[i] := true;
+            IF p_up[i] THEN
                 INSERT INTO votes (question_id, participant_id, created_at)
-                    VALUES (p_question, p_participant, p_now) ON CONFLICT DO NOTHING;
+                    VALUES (p_question[i], p_participant[i], p_now[i]) ON CONFLICT DO NOTHING;
             ELSE
-                DELETE FROM votes WHERE participant_id = p_participant AND (question_id = p_question
-                    OR question_id IN (SELECT id FROM questions WHERE merged_into = p_question));
+                DELETE FROM votes WHERE participant_id = p_participant[i]
+                    AND (question_id = p_question[i] OR question_id IN
+                    (SELECT id FROM questions WHERE merged_into = p_question[i]));
             END IF;
             GET DIAGNOSTICS n = ROW_COUNT;
-            r_changed := n > 0;
-            IF r_changed THEN
-                UPDATE events SET seq = seq + 1 WHERE id = p_event RETURNING seq INTO r_seq;
-                UPDATE questions SET votes = CASE WHEN EXISTS
-                    (SELECT 1 FROM questions m WHERE m.merged_into = p_question)
-                    THEN (SELECT count(DISTINCT v.participant_id) FROM votes v
-                    JOIN questions q ON q.id = v.question_id
-                    WHERE (q.id = p_question OR q.merged_into = p_question)
-                    AND v.participant_id != questions.participant_id)
-                    ELSE (SELECT count(*) FROM votes WHERE question_id = p_question) - CASE WHEN
-                    EXISTS (SELECT 1 FROM votes WHERE question_id = p_question
-                    AND participant_id = questions.participant_id) THEN 1 ELSE 0 END END
-                    WHERE id = p_question RETURNING votes INTO r_votes;
+            a_changed[i] := n > 0;
+            IF a_changed[i] THEN
+                changes := changes + 1;
+                IF NOT p_question[i] = ANY(touched) THEN
+                    touched := touched || p_question[i];
+                END IF;
             END IF;
-            IF p_op IS NOT NULL THEN
-                INSERT INTO operations (participant_id, op_id, command, result, created_at)
-                    VALUES (p_participant, p_op, p_command, json_build_object('question_id',
-                    p_question, 'voted', p_up, 'votes', r_votes)::text, p_now);
-            END IF;
+        END LOOP;
+        IF changes > 0 THEN
+            UPDATE events SET seq = seq + changes WHERE id = p_event
+                RETURNING seq - changes INTO next_seq;
         END IF;
-        RETURN NEXT;
+        FOREACH q IN ARRAY touched LOOP
+            UPDATE questions SET votes = CASE WHEN EXISTS
+                (SELECT 1 FROM questions m WHERE m.merged_into = q)
+                THEN (SELECT count(DISTINCT v.participant_id) FROM votes v
+                JOIN questions x ON x.id = v.question_id WHERE (x.id = q OR x.merged_into = q)
+                AND v.participant_id != questions.participant_id)
+                ELSE (SELECT count(*) FROM votes WHERE question_id = q) - CASE WHEN
+                EXISTS (SELECT 1 FROM votes WHERE question_id = q
+                AND participant_id = questions.participant_id) THEN 1 ELSE 0 END END
+                WHERE id = q RETURNING questions.votes INTO n;
+            counted := counted || n;
+        END LOOP;
+        FOR i IN 1 .. total LOOP
+            r_used_for := a_used_for[i];
+            r_prior := a_prior[i];
+            r_state := a_state[i];
+            r_event := a_event[i];
+            r_author := a_author[i];
+            r_status := a_status[i];
+            r_applied := a_applied[i];
+            r_changed := a_changed[i];
+            r_seq := NULL;
+            r_votes := a_votes[i];
+            IF p_question[i] = ANY(touched) THEN
+                r_votes := counted[array_position(touched, p_question[i])];
+            END IF;
+            IF a_changed[i] THEN
+                next_seq := next_seq + 1;
+                r_seq := next_seq;
+            END IF;
+            IF a_applied[i] AND p_op[i] IS NOT NULL THEN
+                INSERT INTO operations (participant_id, op_id, command, result, created_at)
+                    VALUES (p_participant[i], p_op[i], p_command[i], json_build_object(
+                    'question_id', p_question[i], 'voted', p_up[i], 'votes', r_votes)::text,
+                    p_now[i]);
+            END IF;
+            RETURN NEXT;
+        END LOOP;
     END $$;
 """
 
@@ -343,8 +404,7 @@ MIGRATIONS: list[Migration] = [
     ALTER TABLE events ADD COLUMN sign_language_url TEXT;
     ALTER TABLE questions ADD COLUMN asked_before_start INTEGER NOT NULL DEFAULT 0;
     """,
-    # 13: on PostgreSQL, a vote in one round trip (`questions.vote`): the op_id's earlier ack, or
-    #    the target, the change, the seq, the recount and the ack stored; SQLite needs none
+    # 13: on PostgreSQL, a batch's votes in one statement (`questions.vote`); SQLite needs none
     {"sqlite": "SELECT 1", "postgresql": _VOTE_FUNCTION},
 ]
 

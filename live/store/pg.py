@@ -192,7 +192,7 @@ class PgDatabase(Store):
                 return
 
     async def _commit_once(self, batch: list[_Unit], guarded: bool) -> None:
-        """Unguarded, consecutive calls of one statement go together (`_calls`); guarded, each
+        """Unguarded, calls that join go together (`_calls`); guarded, each
         unit after the first costs one round trip more than its statements: releasing the
         previous unit's savepoint and opening its own go together."""
         assert self._pool is not None
@@ -279,22 +279,22 @@ class _NotBegun(Exception):
 
 
 async def _calls(conn: asyncpg.Connection, batch: list[_Unit], start: int) -> int:
-    """Run the calls of one statement from `start` on in one round trip (asyncpg's fetchmany
-    sends them all before reading a result); the index after them. A call refused where its
-    statement changed nothing fails alone; any other failure runs the batch again guarded."""
-    sql = batch[start].work.sql
-    end = start
-    while end < len(batch) and isinstance(batch[end].work, Call) and batch[end].work.sql == sql:
+    """Run the calls that join the one at `start` as one statement; the index after them. A
+    call refused where its statement changed nothing fails alone; any other failure runs the
+    batch again guarded, each unit alone."""
+    first = batch[start].work
+    end = start + 1
+    while end < len(batch) and isinstance(batch[end].work, Call) and first.joins(batch[end].work):
         batch[end].result, batch[end].error = None, None
         end += 1
     run = batch[start:end]
     try:
-        rows = await conn.fetchmany(postgres(sql)[0], [unit.work.parameters for unit in run])
+        rows = await conn.fetch(postgres(first.sql)[0], *Call.parameters([u.work for u in run]))
     except Exception as exc:
         if isinstance(exc, _RETRIED + _UNREACHABLE):
             raise
         raise _Guard from exc
-    assert len(rows) == len(run), "a call must read exactly one row"
+    assert len(rows) == len(run), "a call must read one row per element"
     for unit, row in zip(run, rows):
         try:
             unit.result = unit.work.finish(row)

@@ -175,8 +175,9 @@ def vote(
 ) -> Work[T]:
     """The unit of work that sets or clears a vote, once per op_id, and gives `outcome` of what
     it did: `check` refuses a target (`vote_target`'s row) by raising. On PostgreSQL the whole
-    command is one call of migration 13's `live_vote`, which changes nothing where the same
-    rule refuses; `check` then refuses what it found."""
+    command is one call of migration 13's `live_votes`, which changes nothing where the same
+    rule refuses; `check` then refuses what it found. Votes committed together there each
+    get their question's count after all of them, derived from the rows once."""
     if dialect == POSTGRESQL:
 
         def finish(row: Any) -> T:
@@ -184,17 +185,16 @@ def vote(
                 return outcome(Voted(prior=(row["r_used_for"], json.loads(row["r_prior"]))))
             check(row)
             if not row["r_applied"]:
-                raise RuntimeError("live_vote refused a vote that the caller's check allows")
+                raise RuntimeError("live_votes refused a vote that the caller's check allows")
             return outcome(Voted(changed=row["r_changed"], seq=row["r_seq"], votes=row["votes"]))
 
         return Call(
             "SELECT r_used_for, r_prior, r_state AS state, r_event AS event_id, "
             "r_author AS participant_id, r_status AS status, r_votes AS votes, r_applied, "
-            "r_changed, r_seq FROM live_vote(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                event_id, question_id, participant_id, up, EventState.OPEN.value,
-                sorted(VISIBLE_STATUSES), command, op_id, time.time(),
-            ),
+            "r_changed, r_seq FROM live_votes(?, ?, ?::text[], ?::integer[], ?::integer[], "
+            "?::boolean[], ?::text[], ?::text[], ?::double precision[])",
+            (event_id, EventState.OPEN.value, sorted(VISIBLE_STATUSES)),
+            (question_id, participant_id, up, command, op_id, time.time()),
             finish,
             wrote=lambda row: row["r_applied"],
         )
