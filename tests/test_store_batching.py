@@ -6,8 +6,8 @@ import asyncio
 import pytest
 
 from live.store import Database, open_store
-from live.store import db as db_module
 from live.store.db import Call
+from live.store.dialect import WRITE_LOCK
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ async def test_then_callbacks_run_in_unit_order_and_give_the_callers_their_resul
 
 @pytest.mark.sqlite_only
 async def test_then_sees_the_commit_and_runs_before_the_next_batch(db, monkeypatch):
-    monkeypatch.setattr(db_module, "MAX_BATCH", 4)
+    monkeypatch.setattr(Database, "max_batch", 4)
     events = []
     commit = Database._commit
 
@@ -169,13 +169,21 @@ async def test_reads_run_whole_and_concurrent_reads_each_see_one_state(db):
 
 
 
-#: Adds every element to the counter at once, reading back the running total after each.
-ADD = (
-    "WITH ks AS (SELECT k, ord FROM unnest(?::integer[]) WITH ORDINALITY AS u(k, ord)), "
-    "added AS (UPDATE counter SET total = total + (SELECT sum(k) FROM ks) WHERE id = 1 "
-    "RETURNING total - (SELECT sum(k) FROM ks) AS before) "
-    "SELECT before + sum(k) OVER (ORDER BY ord) AS total FROM ks, added ORDER BY ord"
-)
+#: Adds every element to the counter at once, under the write lock as calls must, reading back
+#: the running total after each.
+ADD_ALL = """
+CREATE FUNCTION add_all(p_lock BIGINT, p_ks INTEGER[]) RETURNS TABLE (total INTEGER)
+LANGUAGE plpgsql AS $$
+DECLARE
+    before INTEGER;
+BEGIN
+    PERFORM pg_advisory_xact_lock(p_lock);
+    UPDATE counter SET total = counter.total + (SELECT sum(k) FROM unnest(p_ks) k) WHERE id = 1
+        RETURNING counter.total - (SELECT sum(k) FROM unnest(p_ks) k) INTO before;
+    RETURN QUERY SELECT (before + sum(k) OVER (ORDER BY ord))::INTEGER
+        FROM unnest(p_ks) WITH ORDINALITY AS u(k, ord) ORDER BY ord;
+END $$
+"""
 
 
 @pytest.fixture
@@ -189,20 +197,22 @@ async def counter(postgres, tmp_path):
     ))
     await database.write(lambda conn: conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
     await database.write(lambda conn: conn.execute("INSERT INTO counter (id, total) VALUES (1, 0)"))
+    await database.write(lambda conn: conn.execute(ADD_ALL))
     yield database
     await database.close()
     postgres.release(url)
 
 
 def add(k: int, refuse: bool = False) -> Call:
-    """One element adding k, refused (by its finish) when asked; it wrote when k is not 0."""
+    """One element adding k, refused (by its finish) when asked, as a call may only be where it
+    changed nothing: with k = 0."""
 
     def finish(row):
         if refuse:
             raise ValueError(k)
         return row["total"]
 
-    return Call(ADD, (), (k,), finish, wrote=lambda row: k != 0)
+    return Call("SELECT total FROM add_all(?, ?::integer[])", (WRITE_LOCK,), (k,), finish)
 
 
 async def total(database) -> int:
@@ -212,22 +222,39 @@ async def total(database) -> int:
     return (await database.read(read))[0]
 
 
-async def test_calls_queued_together_run_as_one_statement_in_order(counter, monkeypatch):
+@pytest.fixture
+def statements(monkeypatch) -> list[str]:
+    """Every statement the PostgreSQL store sends, as sent."""
     import asyncpg
 
     sent = []
-    fetch = asyncpg.Connection.fetch
+    for name in ("fetch", "execute"):
+        original = getattr(asyncpg.Connection, name)
 
-    async def counting(self, query, *args, **kwargs):
-        if query.startswith("WITH ks"):
-            sent.append(len(args[0]))
-        return await fetch(self, query, *args, **kwargs)
+        def spy(self, query, *args, _original=original, **kwargs):
+            sent.append((query, args))
+            return _original(self, query, *args, **kwargs)
 
-    monkeypatch.setattr(asyncpg.Connection, "fetch", counting)
+        monkeypatch.setattr(asyncpg.Connection, name, spy)
+    return sent
+
+
+async def test_calls_queued_together_are_one_statement_without_a_transaction(counter, statements):
     results = await asyncio.gather(*(counter.write(add(k)) for k in range(1, 101)))
     assert results == [k * (k + 1) // 2 for k in range(1, 101)]
+    calls = [args[1] for query, args in statements if "add_all" in query]
+    assert sum(len(ks) for ks in calls) == 100 and len(calls) < 100, calls
+    assert not any(query.startswith("BEGIN") for query, _ in statements)
     assert await total(counter) == 5050
-    assert sum(sent) == 100 and len(sent) < 100, sent
+
+
+async def test_calls_among_other_units_keep_their_order_in_one_transaction(counter, statements):
+    outcomes = await asyncio.gather(
+        counter.write(add(1)), counter.write(add(2)), counter.write(insert(5)),
+        counter.write(add(4)), counter.write(add(8)),
+    )
+    assert outcomes == [1, 3, 5, 7, 15]
+    assert await total(counter) == 15 and await stored(counter) == [5]
 
 
 async def test_a_call_alone_runs_on_one_element(counter):
@@ -235,26 +262,15 @@ async def test_a_call_alone_runs_on_one_element(counter):
     assert await total(counter) == 5
 
 
-async def test_a_call_refused_before_writing_fails_alone(counter):
+async def test_a_refused_call_fails_alone(counter):
     outcomes = await asyncio.gather(
         counter.write(add(1)), counter.write(add(0, refuse=True)), counter.write(add(2)),
+        counter.write(insert(5)), counter.write(add(0, refuse=True)), counter.write(add(4)),
         return_exceptions=True,
     )
-    assert outcomes[0] == 1 and outcomes[2] == 3
-    assert isinstance(outcomes[1], ValueError)
-    assert await total(counter) == 3
-
-
-async def test_a_call_refused_after_writing_is_undone_alone(counter):
-    outcomes = await asyncio.gather(
-        counter.write(add(1)), counter.write(add(10, refuse=True)), counter.write(add(2)),
-        counter.write(insert(5)), counter.write(add(4)),
-        return_exceptions=True,
-    )
-    assert isinstance(outcomes[1], ValueError)
-    assert (outcomes[0], outcomes[2], outcomes[3], outcomes[4]) == (1, 3, 5, 7)
+    assert isinstance(outcomes[1], ValueError) and isinstance(outcomes[4], ValueError)
+    assert (outcomes[0], outcomes[2], outcomes[3], outcomes[5]) == (1, 3, 5, 7)
     assert await total(counter) == 7
-    assert await stored(counter) == [5]
 
 
 async def test_a_call_whose_statement_fails_fails_alone(counter):

@@ -123,30 +123,28 @@ class InThread:
 
 class Call:
     """A unit of work for PostgreSQL that is one statement on arrays: the `shared` parameters,
-    then an array for each of the `each` parameters, reading one row per element in order.
-    `finish` makes the unit's result from its row, or raises to refuse; `wrote` says whether the
-    statement changed anything for that element. The PostgreSQL writer runs a batch's
-    consecutive calls of one statement with equal shared parameters as one statement, in one
-    round trip (`pg.PgDatabase`); run alone, a call is that statement on one element."""
+    then an array for each of the `each` parameters, reading one row per element in order. The
+    statement takes the write lock itself (`dialect.WRITE_LOCK`) and may run again after a lost
+    connection (it is idempotent); `finish` makes the unit's result from its row, raising to
+    refuse only where the statement changed nothing.
 
-    __slots__ = ("sql", "shared", "each", "finish", "wrote")
+    The PostgreSQL writer runs a batch's consecutive calls of one statement with equal shared
+    parameters as one statement, and a batch of nothing else without a transaction around it:
+    one round trip for the batch (`pg.PgDatabase`). Run alone, a call is its statement on one
+    element."""
+
+    __slots__ = ("sql", "shared", "each", "finish")
 
     def __init__(
-        self,
-        sql: str,
-        shared: tuple,
-        each: tuple,
-        finish: Callable[[Any], Any],
-        wrote: Callable[[Any], bool],
+        self, sql: str, shared: tuple, each: tuple, finish: Callable[[Any], Any]
     ) -> None:
         self.sql = sql
         self.shared = shared
         self.each = each
         self.finish = finish
-        self.wrote = wrote
 
-    def joins(self, other: "Call") -> bool:
-        return self.sql == other.sql and self.shared == other.shared
+    def joins(self, other: Any) -> bool:
+        return isinstance(other, Call) and self.sql == other.sql and self.shared == other.shared
 
     @staticmethod
     def parameters(calls: list["Call"]) -> tuple:
@@ -265,6 +263,7 @@ class Store:
     task, the `then` callbacks run in commit order."""
 
     dialect: str
+    max_batch = MAX_BATCH
 
     def __init__(self) -> None:
         self._queue: deque[_Unit] = deque()
@@ -315,7 +314,7 @@ class Store:
         """Commit batches until the queue is empty; the only task that uses the writer."""
         try:
             while self._queue:
-                batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+                batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
                 started = time.perf_counter()
                 try:
                     await self._commit(batch)

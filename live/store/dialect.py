@@ -7,6 +7,10 @@ import re
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 
+#: The PostgreSQL advisory lock every write transaction takes first: one writer at a time, on
+#: every host (SQLite's BEGIN IMMEDIATE, for a database shared by several hosts).
+WRITE_LOCK = 0x6C697665
+
 #: Tables whose `id` PostgreSQL generates (an identity column): an INSERT into one returns its id,
 #: which stands in for SQLite's lastrowid.
 IDENTITY_TABLES = frozenset(

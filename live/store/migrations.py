@@ -14,14 +14,14 @@ Migration = str | dict[str, str]
 
 #: Migration 13's function: `questions.vote` on SQLite, as one statement for PostgreSQL, where
 #: every statement is a round trip and a storm brings thousands of votes a second. It takes the
-#: votes of one event in order (a batch's, or one alone), then derives each question's count from
-#: its rows once and advances the event's seq once, in the same transaction; every vote gets its
-#: own seq and its question's count after them all. Its rule (an open event, a visible question,
-#: not one's own) only spares the writes: the caller checks each target it returns and refuses,
-#: so the refusals are written once, in Python.
+#: write lock, then the votes of one event in order (a batch's, or one alone), then derives each
+#: question's count from its rows once and advances the event's seq once, in the same
+#: transaction; every vote gets its own seq and its question's count after them all. It applies
+#: a vote where the rule holds (an open event, a visible question, not one's own); the caller
+#: names the refusal of one it did not apply, from the target it returns.
 _VOTE_FUNCTION = """
     CREATE FUNCTION live_votes(
-        p_event INTEGER, p_open TEXT, p_visible TEXT[], p_question INTEGER[],
+        p_lock BIGINT, p_event INTEGER, p_open TEXT, p_visible TEXT[], p_question INTEGER[],
         p_participant INTEGER[], p_up BOOLEAN[], p_command TEXT[], p_op TEXT[],
         p_now DOUBLE PRECISION[]
     ) RETURNS TABLE (
@@ -30,49 +30,36 @@ _VOTE_FUNCTION = """
     ) LANGUAGE plpgsql AS $$
     DECLARE
         total INTEGER := cardinality(p_question);
-        a_used_for TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
-        a_prior TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
+        a_used_for TEXT[];
+        a_prior TEXT[];
         a_state TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
-        a_event INTEGER[] := array_fill(NULL::INTEGER, ARRAY[total]);
-        a_author INTEGER[] := array_fill(NULL::INTEGER, ARRAY[total]);
-        a_status TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
-        a_votes INTEGER[] := array_fill(NULL::INTEGER, ARRAY[total]);
+        a_event INTEGER[];
+        a_author INTEGER[];
+        a_status TEXT[];
+        a_votes INTEGER[];
         a_applied BOOLEAN[] := array_fill(false, ARRAY[total]);
         a_changed BOOLEAN[] := array_fill(false, ARRAY[total]);
         touched INTEGER[] := '{}';
         counted INTEGER[] := '{}';
         changes INTEGER := 0;
         next_seq INTEGER;
-        s_used_for TEXT;
-        s_prior TEXT;
         s_state TEXT;
-        s_event INTEGER;
-        s_author INTEGER;
-        s_status TEXT;
-        s_votes INTEGER;
         q INTEGER;
         n INTEGER;
     BEGIN
+        PERFORM pg_advisory_xact_lock(p_lock);
+        SELECT e.state INTO s_state FROM events e WHERE e.id = p_event;
+        SELECT array_agg(o.command ORDER BY u.i), array_agg(o.result ORDER BY u.i),
+            array_agg(x.event_id ORDER BY u.i), array_agg(x.participant_id ORDER BY u.i),
+            array_agg(x.status ORDER BY u.i), array_agg(x.votes ORDER BY u.i)
+            INTO a_used_for, a_prior, a_event, a_author, a_status, a_votes
+            FROM unnest(p_question, p_participant, p_op) WITH ORDINALITY AS u(q, p, op, i)
+            LEFT JOIN operations o ON o.participant_id = u.p AND o.op_id = u.op
+            LEFT JOIN questions x ON x.id = u.q AND x.event_id = p_event;
         FOR i IN 1 .. total LOOP
-            IF p_op[i] IS NOT NULL THEN
-                SELECT o.command, o.result INTO s_used_for, s_prior FROM operations o
-                    WHERE o.participant_id = p_participant[i] AND o.op_id = p_op[i];
-                IF FOUND THEN
-                    a_used_for[i] := s_used_for;
-                    a_prior[i] := s_prior;
-                    CONTINUE;
-                END IF;
-            END IF;
-            SELECT e.state, x.event_id, x.participant_id, x.status, x.votes
-                INTO s_state, s_event, s_author, s_status, s_votes
-                FROM events e LEFT JOIN questions x ON x.id = p_question[i] AND x.event_id = e.id
-                WHERE e.id = p_event;
+            CONTINUE WHEN a_used_for[i] IS NOT NULL;
             a_state[i] := s_state;
-            a_event[i] := s_event;
-            a_author[i] := s_author;
-            a_status[i] := s_status;
-            a_votes[i] := s_votes;
-            CONTINUE WHEN a_state[i] IS DISTINCT FROM p_open OR a_event[i] IS NULL
+            CONTINUE WHEN s_state IS DISTINCT FROM p_open OR a_event[i] IS NULL
                 OR NOT a_status[i] = ANY(p_visible) OR a_author[i] = p_participant[i];
             a_applied[i] := true;
             IF p_up[i] THEN

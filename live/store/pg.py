@@ -21,17 +21,19 @@ import asyncpg
 from live.domain import errors
 from live.domain.errors import LiveError
 from live.store.db import Call, DatabaseUnavailable, Store, Work, _Fetched, _Unit
-from live.store.dialect import POSTGRESQL, postgres, returning
+from live.store.dialect import POSTGRESQL, WRITE_LOCK, postgres, returning
 from live.store.migrations import MIGRATIONS, script
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: The advisory lock every write transaction takes first: one writer at a time, on every host.
-WRITE_LOCK = 0x6C697665
 #: The advisory lock held while migrating, so hosts starting together migrate once.
 MIGRATION_LOCK = WRITE_LOCK + 1
+#: Units of work committed together at most. Four times SQLite's: each batch costs three round
+#: trips whose answers wait for a turn of a busy event loop, and a storm's votes run as one
+#: statement, so a bigger batch buys throughput while holding the lock about as long.
+MAX_BATCH = 1024
 #: Connections per process: one for the writer, the rest for concurrent reads and exports.
 POOL_SIZE = 8
 #: Seconds to open a connection or to wait for a free one before the store counts as unreachable.
@@ -108,6 +110,7 @@ class PgDatabase(Store):
     """PostgreSQL: writes queued together commit in one transaction under the write lock."""
 
     dialect = POSTGRESQL
+    max_batch = MAX_BATCH
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -192,12 +195,18 @@ class PgDatabase(Store):
                 return
 
     async def _commit_once(self, batch: list[_Unit], guarded: bool) -> None:
-        """Unguarded, calls that join go together (`_calls`); guarded, each
-        unit after the first costs one round trip more than its statements: releasing the
+        """Unguarded, calls that join go together (`_calls`), and a batch of them alone is one
+        statement without a transaction around it (a storm's votes: one round trip); guarded,
+        each unit after the first costs one round trip more than its statements: releasing the
         previous unit's savepoint and opening its own go together."""
         assert self._pool is not None
         async with self._pool.acquire(timeout=CONNECT_TIMEOUT) as conn:
             pipelined, guarded = not guarded, guarded and len(batch) > 1
+            first = batch[0].work
+            if pipelined and isinstance(first, Call) and all(first.joins(u.work) for u in batch):
+                batch[0].result, batch[0].error = None, None
+                await _calls(conn, batch, 0, alone=True)
+                return
             await _begin(conn, "; SAVEPOINT unit" if guarded else "")
             view = OnWire(conn)
             try:
@@ -278,19 +287,25 @@ class _NotBegun(Exception):
     """The transaction could not even begin: nothing ran, so the batch may run again at once."""
 
 
-async def _calls(conn: asyncpg.Connection, batch: list[_Unit], start: int) -> int:
+async def _calls(
+    conn: asyncpg.Connection, batch: list[_Unit], start: int, alone: bool = False
+) -> int:
     """Run the calls that join the one at `start` as one statement; the index after them. A
-    call refused where its statement changed nothing fails alone; any other failure runs the
-    batch again guarded, each unit alone."""
+    refused call fails alone (its statement changed nothing for it); a statement that fails runs
+    the batch again guarded, each unit alone. `alone`, the statement is the whole transaction:
+    one that met a lost connection may have committed or not, and runs again on a fresh one,
+    which calls allow (votes are idempotent, and an op_id's ack is kept)."""
     first = batch[start].work
     end = start + 1
-    while end < len(batch) and isinstance(batch[end].work, Call) and first.joins(batch[end].work):
+    while end < len(batch) and first.joins(batch[end].work):
         batch[end].result, batch[end].error = None, None
         end += 1
     run = batch[start:end]
     try:
         rows = await conn.fetch(postgres(first.sql)[0], *Call.parameters([u.work for u in run]))
     except Exception as exc:
+        if alone and isinstance(exc, _UNREACHABLE):
+            raise _NotBegun(exc) from exc
         if isinstance(exc, _RETRIED + _UNREACHABLE):
             raise
         raise _Guard from exc
@@ -299,8 +314,6 @@ async def _calls(conn: asyncpg.Connection, batch: list[_Unit], start: int) -> in
         try:
             unit.result = unit.work.finish(row)
         except Exception as exc:
-            if unit.work.wrote(row):
-                raise _Guard from exc
             unit.error = exc
     return end
 

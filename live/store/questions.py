@@ -11,7 +11,7 @@ from live.domain.model import VISIBLE_STATUSES, EventState
 from live.store import events as event_store
 from live.store import participants as participant_store
 from live.store.db import Call, InThread, Work
-from live.store.dialect import POSTGRESQL
+from live.store.dialect import POSTGRESQL, WRITE_LOCK
 
 T = TypeVar("T")
 
@@ -175,28 +175,27 @@ def vote(
 ) -> Work[T]:
     """The unit of work that sets or clears a vote, once per op_id, and gives `outcome` of what
     it did: `check` refuses a target (`vote_target`'s row) by raising. On PostgreSQL the whole
-    command is one call of migration 13's `live_votes`, which changes nothing where the same
-    rule refuses; `check` then refuses what it found. Votes committed together there each
-    get their question's count after all of them, derived from the rows once."""
+    command is one call of migration 13's `live_votes`, which applies the vote where the same
+    rule holds, and `check` names the refusal of one it did not apply. Votes committed together
+    there each get their question's count after all of them, derived from the rows once."""
     if dialect == POSTGRESQL:
 
         def finish(row: Any) -> T:
             if row["r_used_for"] is not None:
                 return outcome(Voted(prior=(row["r_used_for"], json.loads(row["r_prior"]))))
-            check(row)
             if not row["r_applied"]:
+                check(row)
                 raise RuntimeError("live_votes refused a vote that the caller's check allows")
             return outcome(Voted(changed=row["r_changed"], seq=row["r_seq"], votes=row["votes"]))
 
         return Call(
             "SELECT r_used_for, r_prior, r_state AS state, r_event AS event_id, "
             "r_author AS participant_id, r_status AS status, r_votes AS votes, r_applied, "
-            "r_changed, r_seq FROM live_votes(?, ?, ?::text[], ?::integer[], ?::integer[], "
+            "r_changed, r_seq FROM live_votes(?, ?, ?, ?::text[], ?::integer[], ?::integer[], "
             "?::boolean[], ?::text[], ?::text[], ?::double precision[])",
-            (event_id, EventState.OPEN.value, sorted(VISIBLE_STATUSES)),
+            (WRITE_LOCK, event_id, EventState.OPEN.value, sorted(VISIBLE_STATUSES)),
             (question_id, participant_id, up, command, op_id, time.time()),
             finish,
-            wrote=lambda row: row["r_applied"],
         )
 
     async def work(conn: InThread) -> T:
