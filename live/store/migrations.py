@@ -14,11 +14,14 @@ Migration = str | dict[str, str]
 
 #: Migration 13's function: `questions.vote` on SQLite, as one statement for PostgreSQL, where
 #: every statement is a round trip and a storm brings thousands of votes a second. It takes the
-#: write lock, then the votes of one event in order (a batch's, or one alone), then derives each
-#: question's count from its rows once and advances the event's seq once, in the same
-#: transaction; every vote gets its own seq and its question's count after them all. It applies
-#: a vote where the rule holds (an open event, a visible question, not one's own); the caller
-#: names the refusal of one it did not apply, from the target it returns.
+#: write lock, then the votes of one event (a batch's, or one alone) as a set: their acks and
+#: targets in one query, the rows added and removed in one statement, each changed question's
+#: count derived from its rows once and the event's seq advanced once, in the same transaction;
+#: every vote gets its own seq, in order, and its question's count after them all. One person's
+#: votes on one question in one batch would depend on their order: the function refuses such a
+#: batch, and the writer runs its units one by one. It applies a vote where the rule holds (an
+#: open event, a visible question, not one's own); the caller names the refusal of one it did
+#: not apply, from the target it returns.
 _VOTE_FUNCTION = """
     CREATE FUNCTION live_votes(
         p_lock BIGINT, p_event INTEGER, p_open TEXT, p_visible TEXT[], p_question INTEGER[],
@@ -29,98 +32,91 @@ _VOTE_FUNCTION = """
         r_status TEXT, r_applied BOOLEAN, r_changed BOOLEAN, r_seq INTEGER, r_votes INTEGER
     ) LANGUAGE plpgsql AS $$
     DECLARE
-        total INTEGER := cardinality(p_question);
+        s_state TEXT;
         a_used_for TEXT[];
         a_prior TEXT[];
-        a_state TEXT[] := array_fill(NULL::TEXT, ARRAY[total]);
         a_event INTEGER[];
         a_author INTEGER[];
         a_status TEXT[];
         a_votes INTEGER[];
-        a_applied BOOLEAN[] := array_fill(false, ARRAY[total]);
-        a_changed BOOLEAN[] := array_fill(false, ARRAY[total]);
-        touched INTEGER[] := '{}';
-        counted INTEGER[] := '{}';
-        changes INTEGER := 0;
+        a_applied BOOLEAN[];
+        a_changed BOOLEAN[];
+        touched INTEGER[];
+        counted INTEGER[];
+        changes INTEGER;
         next_seq INTEGER;
-        s_state TEXT;
-        q INTEGER;
-        n INTEGER;
     BEGIN
         PERFORM pg_advisory_xact_lock(p_lock);
+        IF (SELECT count(DISTINCT (u.p, u.q)) < count(*)
+                FROM unnest(p_participant, p_question) AS u(p, q)) THEN
+            RAISE EXCEPTION 'one participant''s votes on one question must run one by one';
+        END IF;
         SELECT e.state INTO s_state FROM events e WHERE e.id = p_event;
-        SELECT array_agg(o.command ORDER BY u.i), array_agg(o.result ORDER BY u.i),
-            array_agg(x.event_id ORDER BY u.i), array_agg(x.participant_id ORDER BY u.i),
-            array_agg(x.status ORDER BY u.i), array_agg(x.votes ORDER BY u.i)
-            INTO a_used_for, a_prior, a_event, a_author, a_status, a_votes
-            FROM unnest(p_question, p_participant, p_op) WITH ORDINALITY AS u(q, p, op, i)
-            LEFT JOIN operations o ON o.participant_id = u.p AND o.op_id = u.op
-            LEFT JOIN questions x ON x.id = u.q AND x.event_id = p_event;
-        FOR i IN 1 .. total LOOP
-            CONTINUE WHEN a_used_for[i] IS NOT NULL;
-            a_state[i] := s_state;
-            CONTINUE WHEN s_state IS DISTINCT FROM p_open OR a_event[i] IS NULL
-                OR NOT a_status[i] = ANY(p_visible) OR a_author[i] = p_participant[i];
-            a_applied[i] := true;
-            IF p_up[i] THEN
-                INSERT INTO votes (question_id, participant_id, created_at)
-                    VALUES (p_question[i], p_participant[i], p_now[i]) ON CONFLICT DO NOTHING;
-            ELSE
-                DELETE FROM votes WHERE participant_id = p_participant[i]
-                    AND (question_id = p_question[i] OR question_id IN
-                    (SELECT id FROM questions WHERE merged_into = p_question[i]));
-            END IF;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            a_changed[i] := n > 0;
-            IF a_changed[i] THEN
-                changes := changes + 1;
-                IF NOT p_question[i] = ANY(touched) THEN
-                    touched := touched || p_question[i];
-                END IF;
-            END IF;
-        END LOOP;
+        WITH u AS (
+            SELECT * FROM unnest(p_question, p_participant, p_up, p_op, p_now)
+                WITH ORDINALITY AS u(q, p, up, op, at, i)
+        ), t AS (
+            SELECT u.*, o.command AS used_for, o.result AS prior, x.event_id AS ev,
+                x.participant_id AS author, x.status, x.votes,
+                coalesce(o.command IS NULL AND s_state = p_open AND x.event_id IS NOT NULL
+                    AND x.status = ANY(p_visible) AND x.participant_id <> u.p, false) AS ok
+            FROM u LEFT JOIN operations o ON o.participant_id = u.p AND o.op_id = u.op
+            LEFT JOIN questions x ON x.id = u.q AND x.event_id = p_event
+        ), ins AS (
+            INSERT INTO votes (question_id, participant_id, created_at)
+                SELECT t.q, t.p, t.at FROM t WHERE t.ok AND t.up
+                ON CONFLICT DO NOTHING RETURNING question_id, participant_id
+        ), del AS (
+            DELETE FROM votes v USING t WHERE t.ok AND NOT t.up AND v.participant_id = t.p
+                AND (v.question_id = t.q OR v.question_id IN
+                (SELECT m.id FROM questions m WHERE m.merged_into = t.q))
+                RETURNING t.i
+        )
+        SELECT array_agg(t.used_for ORDER BY t.i), array_agg(t.prior ORDER BY t.i),
+            array_agg(t.ev ORDER BY t.i), array_agg(t.author ORDER BY t.i),
+            array_agg(t.status ORDER BY t.i), array_agg(t.votes ORDER BY t.i),
+            array_agg(t.ok ORDER BY t.i),
+            array_agg(ins.question_id IS NOT NULL OR d.i IS NOT NULL ORDER BY t.i)
+            INTO a_used_for, a_prior, a_event, a_author, a_status, a_votes, a_applied, a_changed
+            FROM t LEFT JOIN ins ON ins.question_id = t.q AND ins.participant_id = t.p
+            LEFT JOIN (SELECT DISTINCT del.i FROM del) d ON d.i = t.i;
+        SELECT count(*) FILTER (WHERE c), coalesce(array_agg(DISTINCT q) FILTER (WHERE c), '{}')
+            INTO changes, touched FROM unnest(a_changed, p_question) AS x(c, q);
         IF changes > 0 THEN
             UPDATE events SET seq = seq + changes WHERE id = p_event
                 RETURNING seq - changes INTO next_seq;
         END IF;
-        FOREACH q IN ARRAY touched LOOP
+        WITH r AS (
             UPDATE questions SET votes = CASE WHEN EXISTS
-                (SELECT 1 FROM questions m WHERE m.merged_into = q)
+                (SELECT 1 FROM questions m WHERE m.merged_into = questions.id)
                 THEN (SELECT count(DISTINCT v.participant_id) FROM votes v
-                JOIN questions x ON x.id = v.question_id WHERE (x.id = q OR x.merged_into = q)
+                JOIN questions x ON x.id = v.question_id
+                WHERE (x.id = questions.id OR x.merged_into = questions.id)
                 AND v.participant_id != questions.participant_id)
-                ELSE (SELECT count(*) FROM votes WHERE question_id = q) - CASE WHEN
-                EXISTS (SELECT 1 FROM votes WHERE question_id = q
-                AND participant_id = questions.participant_id) THEN 1 ELSE 0 END END
-                WHERE id = q RETURNING questions.votes INTO n;
-            counted := counted || n;
-        END LOOP;
-        FOR i IN 1 .. total LOOP
-            r_used_for := a_used_for[i];
-            r_prior := a_prior[i];
-            r_state := a_state[i];
-            r_event := a_event[i];
-            r_author := a_author[i];
-            r_status := a_status[i];
-            r_applied := a_applied[i];
-            r_changed := a_changed[i];
-            r_seq := NULL;
-            r_votes := a_votes[i];
-            IF p_question[i] = ANY(touched) THEN
-                r_votes := counted[array_position(touched, p_question[i])];
-            END IF;
-            IF a_changed[i] THEN
-                next_seq := next_seq + 1;
-                r_seq := next_seq;
-            END IF;
-            IF a_applied[i] AND p_op[i] IS NOT NULL THEN
-                INSERT INTO operations (participant_id, op_id, command, result, created_at)
-                    VALUES (p_participant[i], p_op[i], p_command[i], json_build_object(
-                    'question_id', p_question[i], 'voted', p_up[i], 'votes', r_votes)::text,
-                    p_now[i]);
-            END IF;
-            RETURN NEXT;
-        END LOOP;
+                ELSE (SELECT count(*) FROM votes v WHERE v.question_id = questions.id) - CASE
+                WHEN EXISTS (SELECT 1 FROM votes v WHERE v.question_id = questions.id
+                AND v.participant_id = questions.participant_id) THEN 1 ELSE 0 END END
+                WHERE questions.id = ANY(touched) RETURNING questions.id, questions.votes
+        )
+        SELECT coalesce(array_agg(r.id), '{}'), coalesce(array_agg(r.votes), '{}')
+            INTO touched, counted FROM r;
+        INSERT INTO operations (participant_id, op_id, command, result, created_at)
+            SELECT u.p, u.op, u.cmd, json_build_object('question_id', u.q, 'voted', u.up,
+                'votes', coalesce(c.v, u.v))::text, u.at
+            FROM unnest(p_participant, p_op, p_command, p_question, p_up, a_votes, a_applied,
+                p_now) AS u(p, op, cmd, q, up, v, ok, at)
+            LEFT JOIN unnest(touched, counted) AS c(q, v) ON c.q = u.q
+            WHERE u.ok AND u.op IS NOT NULL;
+        RETURN QUERY
+            SELECT u.used_for, u.prior, s_state, u.ev, u.author, u.status, u.ok, u.ch,
+                CASE WHEN u.ch THEN
+                    next_seq + (count(*) FILTER (WHERE u.ch) OVER (ORDER BY u.i))::INTEGER END,
+                coalesce(c.v, u.v)
+            FROM unnest(a_used_for, a_prior, a_event, a_author, a_status, a_applied, a_changed,
+                a_votes, p_question) WITH ORDINALITY AS u(used_for, prior, ev, author, status,
+                ok, ch, v, q, i)
+            LEFT JOIN unnest(touched, counted) AS c(q, v) ON c.q = u.q
+            ORDER BY u.i;
     END $$;
 """
 
