@@ -156,3 +156,26 @@ async def test_votes_arriving_together_each_get_their_own_ack(server, event):
     assert next(q for q in snapshot["questions"] if q["id"] == question["id"])["votes"] == 12
     for client in (author, *voters, twin):
         await client.close()
+
+
+async def test_one_persons_votes_on_one_question_together_each_apply_in_turn(server, event):
+    """Two tabs of one device toggling one vote at once: each command applies on the state the
+    one before left (on PostgreSQL such a batch runs unit by unit), and the count is the rows'."""
+    author = await joined(server, event["code"], name="Author")
+    tab = await joined(server, event["code"])
+    tabs = [tab, *[await Client(server, event["code"], token=tab.token).connect() for _ in range(3)]]
+    others = [await joined(server, event["code"]) for _ in range(4)]
+    question = await author.ask("Who keeps the minutes?")
+    ref = {"question_id": question["id"]}
+
+    replies = await asyncio.gather(
+        *(t.call("upvote" if i % 2 == 0 else "unvote", ref) for i, t in enumerate(tabs)),
+        *(o.call("upvote", ref) for o in others),
+    )
+    assert all(r["ok"] for r in replies), replies
+    snapshot = await author.snapshot()
+    (counted,) = [q["votes"] for q in snapshot["questions"] if q["id"] == question["id"]]
+    mine = (await tab.snapshot())["me"]["votes"]
+    assert counted == len(others) + (1 if mine == [question["id"]] else 0), (counted, mine)
+    for client in (author, *tabs, *others):
+        await client.close()
