@@ -12,8 +12,9 @@ REPEATABLE READ READ ONLY transaction.
 import asyncio
 import contextlib
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
@@ -34,7 +35,8 @@ MIGRATION_LOCK = WRITE_LOCK + 1
 #: trips whose answers wait for a turn of a busy event loop, and a storm's votes run as one
 #: statement, so a bigger batch buys throughput while holding the lock about as long.
 MAX_BATCH = 1024
-#: Connections per process: one for the writer, the rest for concurrent reads and exports.
+#: Connections per process: one for the writer (in its own thread), the rest for concurrent reads
+#: and exports.
 POOL_SIZE = 8
 #: Seconds to open a connection or to wait for a free one before the store counts as unreachable.
 CONNECT_TIMEOUT = 5.0
@@ -106,6 +108,28 @@ class OnWire:
         return _Fetched(rows, len(rows), lastrowid)
 
 
+class _Writer:
+    """The writer's own thread and event loop, holding its own connection: a batch's round trips
+    are answered there at once, not after a turn of the server's busy loop, and the server's loop
+    is woken once per batch (as SQLite's writer thread wakes it). Units of work already run off
+    the server's loop on SQLite: they await only the database."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="postgresql writer", daemon=True
+        )
+        self._thread.start()
+
+    async def run(self, coro: Awaitable[T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+        self.loop.close()
+
+
 class PgDatabase(Store):
     """PostgreSQL: writes queued together commit in one transaction under the write lock."""
 
@@ -116,15 +140,17 @@ class PgDatabase(Store):
         super().__init__()
         self.url = url
         self._pool: asyncpg.Pool | None = None
+        self._writer: _Writer | None = None
+        self._writer_pool: asyncpg.Pool | None = None
 
     def _ready(self) -> bool:
-        return self._pool is not None
+        return self._pool is not None and self._writer_pool is not None
 
-    async def _connect_pool(self) -> asyncpg.Pool:
+    async def _connect_pool(self, size: int = POOL_SIZE - 1) -> asyncpg.Pool:
         return await asyncpg.create_pool(
             self.url,
             min_size=1,
-            max_size=POOL_SIZE,
+            max_size=size,
             timeout=CONNECT_TIMEOUT,
             command_timeout=STATEMENT_TIMEOUT,
         )
@@ -134,6 +160,8 @@ class PgDatabase(Store):
         try:
             self._pool = await self._connect_pool()
             await self.migrate()
+            self._writer = _Writer()
+            self._writer_pool = await self._writer.run(self._connect_pool(1))
         except BaseException as exc:
             await self.close()
             if isinstance(exc, (*_UNREACHABLE, asyncpg.PostgresError)):
@@ -143,9 +171,13 @@ class PgDatabase(Store):
     async def close(self) -> None:
         if self._writing is not None:
             await self._writing
+        if self._writer is not None:
+            if self._writer_pool is not None:
+                await self._writer.run(self._writer_pool.close())
+            await self._writer.stop()
         if self._pool is not None:
             await self._pool.close()
-        self._pool = None
+        self._pool = self._writer = self._writer_pool = None
 
     async def migrate(self) -> tuple[int, list[int]]:
         """Apply what is missing under the migration lock: the version found and those applied."""
@@ -162,7 +194,11 @@ class PgDatabase(Store):
                 await pool.close()
 
     async def _commit(self, batch: list[_Unit]) -> None:
-        """Run the batch in one transaction under the write lock.
+        assert self._writer is not None
+        await self._writer.run(self._commit_here(batch))
+
+    async def _commit_here(self, batch: list[_Unit]) -> None:
+        """In the writer's thread: run the batch in one transaction under the write lock.
 
         Optimistically without savepoints (each costs a round trip): when a unit raises, the
         batch is rolled back and run again with a savepoint per unit, so that unit alone is
@@ -199,8 +235,8 @@ class PgDatabase(Store):
         statement without a transaction around it (a storm's votes: one round trip); guarded,
         each unit after the first costs one round trip more than its statements: releasing the
         previous unit's savepoint and opening its own go together."""
-        assert self._pool is not None
-        async with self._pool.acquire(timeout=CONNECT_TIMEOUT) as conn:
+        assert self._writer_pool is not None
+        async with self._writer_pool.acquire(timeout=CONNECT_TIMEOUT) as conn:
             pipelined, guarded = not guarded, guarded and len(batch) > 1
             first = batch[0].work
             if pipelined and isinstance(first, Call) and all(first.joins(u.work) for u in batch):
