@@ -5,7 +5,9 @@ Each process's writer runs one batch at a time in one READ COMMITTED transaction
 a transaction-level advisory lock, so writes from every host are serialised as SQLite's BEGIN
 IMMEDIATE serialises them on one host: every unit sees all that was committed before it, and the
 event's seq, the derived counts, op_id idempotency, moderators' versions and one response per poll
-hold for the same reasons on both stores. Reads run concurrently on pooled connections, each in one
+hold for the same reasons on both stores. The writer has a thread, an event loop and a connection
+of its own (`_Writer`), as SQLite's writer connection has its thread; a storm's votes are one
+statement per batch (`db.Call`). Reads run concurrently on pooled connections, each in one
 REPEATABLE READ READ ONLY transaction.
 """
 
