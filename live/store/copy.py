@@ -109,6 +109,10 @@ async def copy(source: Path, url: str) -> list[tuple[str, int]]:
                     raise LiveError(
                         errors.INTERNAL, f"{name}: {count} rows read but {stored} stored"
                     )
+        # Statistics for the planner at once: without them an export of a big event right after
+        # the copy plans its per-question counts as scans (minutes instead of a second), until
+        # autovacuum comes by.
+        await conn.execute("ANALYZE")
         return copied
     finally:
         reader.close()
