@@ -322,7 +322,8 @@ class _Guard(Exception):
 
 
 class _NotBegun(Exception):
-    """The transaction could not even begin: nothing ran, so the batch may run again at once."""
+    """The batch may run again at once on a fresh connection: its transaction could not even
+    begin (nothing ran), or a batch of calls alone met a lost connection (calls are idempotent)."""
 
 
 async def _calls(
