@@ -119,23 +119,6 @@ class StoreSQL:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             return pool.submit(asyncio.run, run()).result()
 
-    def executemany(self, sql: str, rows: list[tuple]) -> None:
-        if not self.settings.database_url:
-            with contextlib.closing(sqlite3.connect(self.settings.db)) as db, db:
-                db.executemany(sql, rows)
-            return
-        from live.store.dialect import postgres
-
-        async def run() -> None:
-            conn = await asyncpg.connect(self.settings.database_url, timeout=5)
-            try:
-                await conn.executemany(postgres(sql)[0], rows)
-            finally:
-                await conn.close()
-
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, run()).result()
-
 
 class Cluster:
     """A PostgreSQL cluster of the test's own in a temporary folder, which it may stop and start

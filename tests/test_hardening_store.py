@@ -14,8 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from live.settings import Settings
-from support import ORGANISER_TOKEN, ServerProcess, StoreSQL, free_port
+from support import ORGANISER_TOKEN, ServerProcess, free_port
 from test_export import generate
 
 #: Downloads a test abandons: each one leaked a connection and an open read transaction.
@@ -65,7 +64,7 @@ async def test_abandoned_exports_close_their_reader_and_its_transaction(process)
     process.start()
     server = process.server()
     code = (await server.create_event("Large assembly"))["event"]["code"]
-    generate(StoreSQL(Settings(db=process.db)), code, questions=6_000, voters=1_000)
+    generate(process.db, code, questions=6_000, voters=1_000)
     await server.api("GET", "/api/events")
     before = descriptors(process.proc.pid)
 
