@@ -3,6 +3,7 @@
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,9 @@ from live.app import SIO, create_app
 from live.settings import Settings
 
 ORGANISER_TOKEN = "organiser-test-token"
+POLLING = "/socket.io/?EIO=4&transport=polling"
+#: engine.io's separator between the packets of one long-polling payload.
+RECORD_SEPARATOR = "\x1e"
 VISIBLE = {"published", "answered"}  # mirrors VISIBLE_STATUSES in live/domain/model.py
 
 
@@ -508,3 +513,45 @@ class Follower(Client):
         if self._sync_task is not None:
             self._sync_task.cancel()
         await super().close()
+
+
+class Polling:
+    """A long-polling session driven by hand: GETs and POSTs of engine.io payloads."""
+
+    def __init__(self, http: aiohttp.ClientSession, server) -> None:
+        self.http = http
+        self.server = server
+        self.sid = ""
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}{POLLING}&sid={self.sid}"
+
+    async def open(self, code: str) -> "Polling":
+        async with self.http.get(self.server.url + POLLING) as res:
+            self.sid = json.loads((await res.text())[1:])["sid"]
+        assert await self.post("40" + json.dumps({"event": code})) == (200, "OK")
+        assert (await self.get())[0].startswith("40{")
+        return self
+
+    async def post(self, body: str | bytes | AsyncIterator[bytes]) -> tuple[int, str]:
+        async with self.http.post(self.url, data=body,
+                                  timeout=aiohttp.ClientTimeout(total=5)) as res:
+            return res.status, await res.text()
+
+    async def get(self) -> list[str]:
+        async with self.http.get(self.url, timeout=aiohttp.ClientTimeout(total=5)) as res:
+            assert res.status == 200, await res.text()
+            return (await res.text()).split(RECORD_SEPARATOR)
+
+    async def ended(self) -> bool:
+        """Whether the session is over: a poll gets engine.io's CLOSE, or the session is gone."""
+        async with self.http.get(self.url, timeout=aiohttp.ClientTimeout(total=5)) as res:
+            text = await res.text()
+        return res.status == 400 or "1" in text.split(RECORD_SEPARATOR)
+
+    async def ack(self, ack_id: int) -> list:
+        while True:
+            for text in await self.get():
+                if text.startswith(f"43{ack_id}["):
+                    return json.loads(text[len(f"43{ack_id}"):])

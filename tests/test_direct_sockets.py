@@ -4,6 +4,7 @@ import asyncio
 import random
 import time
 
+import aiohttp
 import pytest
 
 import socketio
@@ -11,7 +12,7 @@ import socketio
 from bench.wsclient import open_client
 from live.app import SIO
 from live.transport import direct
-from support import Client, joined
+from support import RECORD_SEPARATOR, Client, Polling, joined
 
 #: Coroutines that stock engine.io keeps alive per websocket (its writer, its per-message read
 #: and its sleeping ping); a direct socket has none of them.
@@ -189,3 +190,90 @@ async def test_sockets_that_leave_at_once_finish_leaving_a_few_per_turn(server, 
         await asyncio.sleep(0.02)
     assert counts[-1] == 0
     assert max(a - b for a, b in zip(counts, counts[1:])) <= 2, counts
+
+
+# ---- long-polling straight to the socket ----------------------------------------------------
+
+def stock_calls(monkeypatch, eio) -> list[str]:
+    """The query strings of the GETs engine.io's own handler answered from now on."""
+    calls: list[str] = []
+    real = eio.handle_request
+
+    async def counted(request):
+        if request.method == "GET":
+            calls.append(request.query_string)
+        return await real(request)
+
+    monkeypatch.setattr(eio, "handle_request", counted)
+    return calls
+
+
+async def test_waiting_polls_are_answered_from_their_request_alone(server, event, monkeypatch):
+    eio = server.app[SIO].eio
+    asker = await joined(server, event["code"])
+    async with aiohttp.ClientSession() as http:
+        sessions = [await Polling(http, server).open(event["code"]) for _ in range(5)]
+        stock = stock_calls(monkeypatch, eio)
+        polls = [asyncio.create_task(s.get()) for s in sessions]
+        deadline = time.monotonic() + 5
+        while sum(eio.sockets[s.sid].queue._getters is not None for s in sessions) < 5:
+            assert time.monotonic() < deadline, "the polls never arrived"
+            await asyncio.sleep(0.02)
+        waiting = [task.get_coro().__qualname__ for task in asyncio.all_tasks()]
+        assert "LightQueue.get" not in waiting, "a poll waits in a task of its own"
+        await asker.ask("Will the night buses run during the roadworks?")
+        for texts in await asyncio.gather(*polls):
+            assert any(t.startswith('42["update",') and "night buses" in t for t in texts), texts
+        assert stock == []
+    await asker.close()
+
+
+async def test_a_direct_poll_answers_as_engineio_does(server, event, monkeypatch):
+    eio = server.app[SIO].eio
+    asker = await joined(server, event["code"])
+    for n in range(5):
+        await asker.ask(f"Question {n}: how will the new clinic's opening hours be decided, and"
+                        " who will be asked before the evening and weekend hours are set?",
+                        allow_duplicate=True)
+    async with aiohttp.ClientSession() as http:
+        polling = await Polling(http, server).open(event["code"])
+        stock = stock_calls(monkeypatch, eio)
+
+        async def answer(extra: dict) -> tuple[int, dict[str, str], list[str]]:
+            assert await polling.post('421["snapshot",{}]') == (200, "OK")
+            async with http.get(polling.url, headers={"Accept-Encoding": "gzip", **extra}) as res:
+                return res.status, dict(res.headers), (await res.text()).split(RECORD_SEPARATOR)
+
+        status, direct_headers, texts = await answer({})
+        assert stock == []
+        assert status == 200 and texts[0].startswith("431[")
+        stock_status, stock_headers, stock_texts = await answer({"Origin": server.url})
+        assert len(stock) == 1, "a poll with an Origin goes through engine.io's checks"
+        assert stock_status == 200 and stock_texts[0].startswith("431[")
+        assert len(texts[0]) > eio.compression_threshold
+        assert stock_headers.pop("Access-Control-Allow-Origin") == server.url
+        ignored = {"Date", "Content-Length"}
+        for headers in (direct_headers, stock_headers):
+            for name in ignored:
+                headers.pop(name)
+        assert direct_headers == stock_headers
+        assert direct_headers["Content-Encoding"] == "gzip"
+        assert direct_headers["Access-Control-Allow-Credentials"] == "true"
+        assert direct_headers["X-Content-Type-Options"] == "nosniff"
+    await asker.close()
+
+
+async def test_a_poll_that_nothing_answers_in_time_ends_its_session(server, event, monkeypatch):
+    eio = server.app[SIO].eio
+    async with aiohttp.ClientSession() as http:
+        polling = await Polling(http, server).open(event["code"])
+        socket = eio.sockets[polling.sid]
+        stock = stock_calls(monkeypatch, eio)
+        monkeypatch.setattr(eio, "ping_interval", 0.1)  # the poll waits interval + timeout
+        monkeypatch.setattr(eio, "ping_timeout", 0.1)
+        async with http.get(polling.url, timeout=aiohttp.ClientTimeout(total=5)) as res:
+            assert res.status == 400 and await res.text() == '"Bad Request"'
+        assert stock == []
+        assert socket.closed and polling.sid not in eio.sockets
+        assert polling.sid not in server.app[SIO].environ
+        assert await polling.ended()

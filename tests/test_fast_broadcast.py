@@ -8,6 +8,7 @@ import random
 import socket
 import time
 
+import aiohttp
 import pytest
 from engineio import async_server as engineio_server
 from engineio import async_socket, base_server as engineio_base_server, base_socket
@@ -20,7 +21,7 @@ from socketio import packet
 from bench.wsclient import open_client
 from live.app import SIO
 from live.transport import broadcast, direct
-from support import Client, Follower, joined, running_server
+from support import Client, Follower, Polling, joined, running_server
 
 #: sha256 (first 16 hex digits) of the source of every internal the direct path relies on, as in
 #: python-socketio 5.18.1 / python-engineio 4.15.1. If this test fails after an upgrade, re-read
@@ -92,6 +93,11 @@ INTERNALS = {
     "engineio.BaseSocket.__init__": (base_socket.BaseSocket.__init__, "8532b631a4dc815f"),
     "engineio.Packet.encode": (eio_packet.Packet.encode, "8f3d5d869711cbb8"),
     "engineio.aiohttp.WebSocket": (engineio_aiohttp.WebSocket, "96fbcb0d1f45694a"),
+    "engineio.BaseServer._ok": (engineio_base_server.BaseServer._ok, "b8f717402eac2b0d"),
+    "engineio.BaseServer._bad_request": (
+        engineio_base_server.BaseServer._bad_request, "af66afac6f6c67db"),
+    "engineio.BaseServer._cors_headers": (
+        engineio_base_server.BaseServer._cors_headers, "da3a25b4305292e2"),
 }
 
 
@@ -366,3 +372,26 @@ async def test_a_broadcast_that_yields_between_writes_still_reaches_everyone_in_
     await asker.close()
     for c in raw:
         c.close()
+
+
+async def test_a_broadcast_queues_for_long_polling_sockets_in_place(server, event):
+    asker = await joined(server, event["code"])
+    loop = asyncio.get_running_loop()
+    made: list[str] = []
+
+    def counting(loop, coro, **kwargs):
+        made.append(coro.__qualname__)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    async with aiohttp.ClientSession() as http:
+        sessions = [await Polling(http, server).open(event["code"]) for _ in range(5)]
+        loop.set_task_factory(counting)
+        try:
+            await asker.ask("Will the library keep its Sunday hours?")
+            for session in sessions:
+                texts = [t for t in await session.get() if t.startswith('42["update",')]
+                assert len(texts) == 1 and "Sunday hours" in texts[0], texts
+        finally:
+            loop.set_task_factory(None)
+    assert "AsyncServer._send_eio_packet" not in made, "a task for each polling socket"
+    await asker.close()

@@ -13,12 +13,9 @@ from bench.wsclient import open_client
 from live.app import MAX_SOCKET_MESSAGE, SIO
 from live.settings import Settings
 from live.transport import direct
-from support import ORGANISER_TOKEN, joined, running_server
+from support import ORGANISER_TOKEN, Polling, joined, running_server
 
 WEBSOCKET = "/socket.io/?EIO=4&transport=websocket"
-POLLING = "/socket.io/?EIO=4&transport=polling"
-#: engine.io's separator between the packets of one long-polling payload.
-RECORD_SEPARATOR = "\x1e"
 
 
 @contextlib.asynccontextmanager
@@ -55,48 +52,6 @@ async def until_closed(ws: aiohttp.ClientWebSocketResponse) -> None:
         if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
                         aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
             return
-
-
-class Polling:
-    """A long-polling session driven by hand: GETs and POSTs of engine.io payloads."""
-
-    def __init__(self, http: aiohttp.ClientSession, server) -> None:
-        self.http = http
-        self.server = server
-        self.sid = ""
-
-    @property
-    def url(self) -> str:
-        return f"{self.server.url}{POLLING}&sid={self.sid}"
-
-    async def open(self, code: str) -> "Polling":
-        async with self.http.get(self.server.url + POLLING) as res:
-            self.sid = json.loads((await res.text())[1:])["sid"]
-        assert await self.post("40" + json.dumps({"event": code})) == (200, "OK")
-        assert (await self.get())[0].startswith("40{")
-        return self
-
-    async def post(self, body: str | bytes | AsyncIterator[bytes]) -> tuple[int, str]:
-        async with self.http.post(self.url, data=body,
-                                  timeout=aiohttp.ClientTimeout(total=5)) as res:
-            return res.status, await res.text()
-
-    async def get(self) -> list[str]:
-        async with self.http.get(self.url, timeout=aiohttp.ClientTimeout(total=5)) as res:
-            assert res.status == 200, await res.text()
-            return (await res.text()).split(RECORD_SEPARATOR)
-
-    async def ended(self) -> bool:
-        """Whether the session is over: a poll gets engine.io's CLOSE, or the session is gone."""
-        async with self.http.get(self.url, timeout=aiohttp.ClientTimeout(total=5)) as res:
-            text = await res.text()
-        return res.status == 400 or "1" in text.split(RECORD_SEPARATOR)
-
-    async def ack(self, ack_id: int) -> list:
-        while True:
-            for text in await self.get():
-                if text.startswith(f"43{ack_id}["):
-                    return json.loads(text[len(f"43{ack_id}"):])
 
 
 async def still_serves(server, code: str) -> None:

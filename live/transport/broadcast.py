@@ -9,8 +9,8 @@ acks and pings without tasks).
 It relies on internals of python-socketio 5.18.1 / python-engineio 4.15.1 (the manager's emit and
 its rooms' maps, and those `direct` names). `tests/test_fast_broadcast.py` fails if those
 change; at run time, other versions fall back to the stock path. A socket that is not a settled
-websocket (long-polling, or mid-upgrade) gets the packet through engineio's own queue, so its
-order is kept.
+websocket (long-polling, or mid-upgrade) gets the packet in engineio's own queue, so its order
+is kept: put there in place, or through engine.io's `send` where that must close the socket.
 """
 
 import asyncio
@@ -128,10 +128,10 @@ class DirectManager(socketio.AsyncManager):
             if socket is None or socket.closing or socket.closed:
                 continue
             transport = getattr(socket, "direct_transport", None)
-            if transport is None:
-                queued.append(eio_sid)
-            else:
+            if transport is not None:
                 direct.write(transport, wire)
+            elif not (isinstance(socket, direct.DirectSocket) and socket.queue_now(eio_pkt)):
+                queued.append(eio_sid)
         if queued:  # a socket that closed meanwhile no longer needs the news
             await asyncio.gather(*(self.server._send_eio_packet(s, eio_pkt) for s in queued),
                                  return_exceptions=True)

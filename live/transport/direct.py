@@ -6,13 +6,14 @@ thousands of messages a second that bookkeeping, not the messages, is the cost, 
 most of an idle connection's memory. A `DirectSocket` reads in its connection's own task, pings
 from a timer and, once its websocket is settled (upgraded, with nothing left queued), writes each
 packet's frame to the transport on the spot, in the order it was sent. Long-polling sockets, and
-websockets still upgrading, keep engine.io's queue, bounded like a websocket's write buffer.
+websockets still upgrading, keep engine.io's queue, bounded like a websocket's write buffer; a
+broadcast puts its packet there in place, and a poll waits for it in its request's own task.
 permessage-deflate is off: our frames are too small to gain from it, and each deflate context
 costs ~100 KB per connection.
 
 Written against python-engineio 4.15.1 (BaseSocket's flags and queue, AsyncSocket's send,
-receive, close, ping, poll, POST and websocket handlers, the aiohttp driver's WebSocket, and the
-server's connect sequence and POST handling); `tests/test_fast_broadcast.py` fails if any of
+receive, close, ping, poll, POST and websocket handlers, the aiohttp driver's WebSocket, and
+the server's connect sequence and POST handling); `tests/test_fast_broadcast.py` fails if any of
 them changes, and `broadcast.install` keeps the stock classes on other versions.
 """
 
@@ -220,6 +221,20 @@ class DirectSocket(async_socket.AsyncSocket):
             if self.queued_bytes > SLOW_CONSUMER_BYTES and not self.closing:
                 await self._drop_unpolled()
 
+    def queue_now(self, pkt: eio_packet.Packet) -> bool:
+        """`send` in place, where it would not need to await: False, having done nothing, when
+        the client's pings are overdue or the packet would take the queue over the limit (then
+        `send` closes the socket)."""
+        last_ping = self.last_ping
+        if self.closed or (last_ping and time.time() - last_ping > self.server.ping_timeout):
+            return False
+        data = pkt.data
+        size = len(data) if isinstance(data, (str, bytes)) else 0
+        if self.queued_bytes + size > SLOW_CONSUMER_BYTES:
+            return False
+        self.send_now(pkt)
+        return True
+
     def send_now(self, pkt: eio_packet.Packet) -> None:
         """Write the packet now if settled, else queue it behind what is already queued."""
         transport = self.direct_transport
@@ -231,10 +246,34 @@ class DirectSocket(async_socket.AsyncSocket):
             write(transport, frame(pkt.encode()))
 
     async def poll(self) -> list[eio_packet.Packet]:
-        """engine.io's poll, which takes everything queued."""
-        packets = await super().poll()
+        """engine.io's poll: everything queued, [] once the queue has ended, QueueEmpty when
+        nothing comes within a ping interval and timeout. It waits under `asyncio.timeout`, in
+        the request's own task, where engine.io's `wait_for` made a task for every poll."""
+        queue = self.queue
+        try:
+            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                first = await queue.get()
+            queue.task_done()
+        except (TimeoutError, asyncio.CancelledError):
+            raise exceptions.QueueEmpty() from None
         self.queued_bytes = 0
+        if first is None:
+            return []
+        packets = [first]
+        while not queue.empty():
+            pkt = queue.get_nowait()
+            queue.task_done()
+            if pkt is None:
+                queue.put_nowait(None)
+                break
+            packets.append(pkt)
         return packets
+
+    def takes_polls(self) -> bool:
+        """Whether a long-polling GET may come straight here (`live.transport.wire`): the
+        session is open on long-polling and not moving to a websocket."""
+        return self.connected and not (self.upgraded or self.upgrading or self.closing
+                                       or self.closed)
 
     async def _drop_unpolled(self) -> None:
         """Close a session whose queue outgrew the limit, keeping only the CLOSE for its poll."""

@@ -7,22 +7,28 @@ array that starts with its name: the server's packet class refuses anything else
 and the guard in front of python-socketio's dispatch answers it (the `invalid` envelope when the
 event has an ack id) or, for binary, ends the connection, as for an oversize message. Long-polling
 POSTs are held to the same message limit before engine.io reads them, and an unknown namespace is
-refused with a message, like a known one with bad credentials.
+refused with a message, like a known one with bad credentials. A long-polling GET of an open
+session is answered straight from its socket, as engine.io answers it, without the environ and
+query parsing of engine.io's handler.
 
 Written against python-socketio 5.18.1 (`Packet.decode`, `_handle_eio_message`, `_send_packet`,
-`_handle_connect`); `tests/test_fast_broadcast.py` fails if any of them changes.
+`_handle_connect`) and python-engineio 4.15.1 (`handle_request`, `_ok`, `_bad_request`,
+`_cors_headers`); `tests/test_fast_broadcast.py` fails if any of them changes.
 """
 
 import json
 import logging
 
+import engineio
 import socketio
-from aiohttp import web
+from aiohttp import hdrs, web
+from engineio import exceptions as engineio_exceptions
+from multidict import CIMultiDictProxy
 from socketio import packet as sio_packet
 
 from live.domain import errors
 from live.domain.errors import LiveError
-from live.transport import messages
+from live.transport import direct, messages
 from live.transport.fragments import FragmentPacket
 
 log = logging.getLogger(__name__)
@@ -148,6 +154,50 @@ def add_routes(app: web.Application, sio: socketio.AsyncServer) -> None:
             raise web.HTTPLengthRequired(text="A long-polling POST needs a Content-Length.")
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length)
 
-    app.router.add_get(SOCKET_PATH, eio.handle_request)
+    async def get(request: web.Request) -> web.StreamResponse:
+        """A long-polling GET of an open session, answered straight from its socket; anything
+        else (a handshake, an upgrade, JSONP, an origin or CORS preflight header to check, a
+        session not open on long-polling) goes through engine.io's own handler."""
+        query = request.query
+        socket = eio.sockets.get(query.get("sid", ""))
+        headers = request.headers
+        if (
+            not isinstance(socket, direct.DirectSocket)
+            or not socket.takes_polls()
+            or query.get("transport") != "polling"
+            or "j" in query
+            or hdrs.ORIGIN in headers
+            or hdrs.UPGRADE in headers
+            or hdrs.ACCESS_CONTROL_REQUEST_HEADERS in headers
+        ):
+            return await eio.handle_request(request)
+        try:
+            packets = await socket.poll()
+        except engineio_exceptions.QueueEmpty:
+            await socket.close(wait=False, reason=eio.reason.TRANSPORT_ERROR)
+            eio.sockets.pop(socket.sid, None)
+            return _polled(eio, eio._bad_request(), headers)
+        if socket.closed:
+            eio.sockets.pop(socket.sid, None)
+        return _polled(eio, eio._ok(packets), headers)
+
+    app.router.add_get(SOCKET_PATH, get)
     app.router.add_post(SOCKET_PATH, post)
     app.router.add_route("OPTIONS", SOCKET_PATH, eio.handle_request)
+
+
+def _polled(eio: engineio.AsyncServer, reply: dict, headers: CIMultiDictProxy) -> web.Response:
+    """engine.io's answer to a poll that carried no Origin: its compression, and of the CORS
+    headers only the one that does not depend on an origin."""
+    body = reply["response"]
+    extra = reply["headers"]
+    if eio.http_compression and len(body) >= eio.compression_threshold:
+        for coding in headers.get(hdrs.ACCEPT_ENCODING, "").split(","):
+            coding = coding.split(";")[0].strip()
+            if coding in eio.compression_methods:
+                body = getattr(eio, "_" + coding)(body)
+                extra = [*extra, (hdrs.CONTENT_ENCODING, coding)]
+                break
+    if eio.cors_credentials:
+        extra = [*extra, (hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true")]
+    return web.Response(body=body, status=int(reply["status"].split()[0]), headers=extra)
