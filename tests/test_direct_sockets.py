@@ -6,6 +6,8 @@ import time
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import make_mocked_request
+from multidict import CIMultiDict
 
 import socketio
 
@@ -277,3 +279,21 @@ async def test_a_poll_that_nothing_answers_in_time_ends_its_session(server, even
         assert socket.closed and polling.sid not in eio.sockets
         assert polling.sid not in server.app[SIO].environ
         assert await polling.ended()
+
+
+def test_the_environ_reads_what_engineios_driver_copies():
+    from engineio.async_drivers import aiohttp as driver
+
+    request = make_mocked_request(
+        "GET", "/socket.io/?EIO=4&transport=polling&sid=abc",
+        headers=CIMultiDict([("Host", "example.org"), ("Cookie", "a=1"), ("Accept", "text/plain"),
+                             ("Accept", "*/*"), ("Content-Type", "text/plain"),
+                             ("Content-Length", "12"), ("X-Forwarded-Proto", "https"),
+                             ("Sec-WebSocket-Key", "k")]),
+    )
+    environ = direct.RequestEnviron(request)
+    assert dict(environ) == driver.translate_request(request)
+    assert environ["HTTP_ACCEPT"] == "text/plain,*/*"
+    assert "HTTP_ORIGIN" not in environ and environ.get("HTTP_ORIGIN") is None
+    assert "HTTP_CONTENT_TYPE" not in environ and environ["CONTENT_LENGTH"] == "12"
+    assert len(environ) == len(driver.translate_request(request))

@@ -93,6 +93,8 @@ INTERNALS = {
     "engineio.BaseSocket.__init__": (base_socket.BaseSocket.__init__, "8532b631a4dc815f"),
     "engineio.Packet.encode": (eio_packet.Packet.encode, "8f3d5d869711cbb8"),
     "engineio.aiohttp.WebSocket": (engineio_aiohttp.WebSocket, "96fbcb0d1f45694a"),
+    "engineio.aiohttp.translate_request": (
+        engineio_aiohttp.translate_request, "20aa782740060790"),
     "engineio.BaseServer._ok": (engineio_base_server.BaseServer._ok, "b8f717402eac2b0d"),
     "engineio.BaseServer._bad_request": (
         engineio_base_server.BaseServer._bad_request, "af66afac6f6c67db"),

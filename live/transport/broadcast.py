@@ -323,7 +323,8 @@ def install(sio: socketio.AsyncServer) -> bool:
         sio.manager.direct = False
         return False
     eio = sio.eio
-    eio._async = {**eio._async, "websocket": direct.DirectWebSocket}
+    eio._async = {**eio._async, "websocket": direct.DirectWebSocket,
+                  "translate_request": direct.translate_request}
     eio.create_queue = direct.LightQueue
     stock_connect = eio.handlers["connect"]
     # The direct reader runs each command before reading the next, as async_handlers=False does.

@@ -12,8 +12,8 @@ permessage-deflate is off: our frames are too small to gain from it, and each de
 costs ~100 KB per connection.
 
 Written against python-engineio 4.15.1 (BaseSocket's flags and queue, AsyncSocket's send,
-receive, close, ping, poll, POST and websocket handlers, the aiohttp driver's WebSocket, and
-the server's connect sequence and POST handling); `tests/test_fast_broadcast.py` fails if any of
+receive, close, ping, poll, POST and websocket handlers, the aiohttp driver's WebSocket and
+translate_request, and the server's connect sequence and POST handling); `tests/test_fast_broadcast.py` fails if any of
 them changes, and `broadcast.install` keeps the stock classes on other versions.
 """
 
@@ -21,11 +21,12 @@ import asyncio
 import collections
 import logging
 import struct
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from aiohttp import WSMsgType
-from aiohttp.web import WebSocketResponse
+from aiohttp.web import BaseRequest, WebSocketResponse
 from engineio import async_socket, exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as EngineWebSocket
@@ -189,6 +190,76 @@ class Turns:
 
 #: Where a settled websocket whose connection ended waits its turn to close (`LEAVES_PER_TURN`).
 LEAVING = Turns(lambda: LEAVES_PER_TURN)
+
+
+class RequestEnviron(Mapping):
+    """engine.io's WSGI-style environ of an aiohttp request, read from the request when asked.
+
+    engine.io's aiohttp driver copies every header into a dict of new `HTTP_*` keys, and
+    python-socketio keeps that dict for the life of the connection, next to the request that
+    holds the same headers: ~2 KB per connection. This reads each key from the request instead,
+    with the driver's values. (A header whose own name has an underscore is not found: the
+    driver's keys cannot tell it from a hyphen, and proxies drop such headers anyway.)
+    """
+
+    __slots__ = ("request",)
+
+    _CONSTANT = {
+        "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.async": True,
+        "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        "SERVER_SOFTWARE": "aiohttp", "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "0",
+        "SERVER_NAME": "aiohttp", "SERVER_PORT": "0", "SCRIPT_NAME": "",
+    }
+    _FROM_REQUEST: dict[str, Callable[[BaseRequest], object]] = {
+        "wsgi.input": lambda request: request.content,
+        "REQUEST_METHOD": lambda request: request.method,
+        "QUERY_STRING": lambda request: request.query_string or "",
+        "RAW_URI": lambda request: request.path_qs,
+        "SERVER_PROTOCOL": lambda request: f"HTTP/{request.version[0]}.{request.version[1]}",
+        "aiohttp.request": lambda request: request,
+        "wsgi.url_scheme": lambda request: request.headers.get("X-Forwarded-Proto", "http"),
+        "PATH_INFO": lambda request: request.path,
+    }
+    _CONTENT = {"CONTENT_TYPE": "CONTENT-TYPE", "CONTENT_LENGTH": "CONTENT-LENGTH"}
+
+    def __init__(self, request: BaseRequest) -> None:
+        self.request = request
+
+    def __getitem__(self, key: str) -> object:
+        headers = self.request.headers
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-")
+            values = None if name in self._CONTENT.values() else headers.getall(name, None)
+            if not values:
+                raise KeyError(key)
+            return ",".join(values)
+        if key in self._CONTENT:
+            value = headers.get(self._CONTENT[key])
+            if value is None:
+                raise KeyError(key)
+            return value
+        if key in self._FROM_REQUEST:
+            return self._FROM_REQUEST[key](self.request)
+        return self._CONSTANT[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._CONSTANT
+        yield from self._FROM_REQUEST
+        names = dict.fromkeys(name.upper() for name in self.request.headers)
+        for key, name in self._CONTENT.items():
+            if name in names:
+                yield key
+        for name in names:
+            if name not in self._CONTENT.values():
+                yield "HTTP_" + name.replace("-", "_")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def translate_request(request: BaseRequest) -> RequestEnviron:
+    """engine.io's `translate_request` for aiohttp, without the copy (`RequestEnviron`)."""
+    return RequestEnviron(request)
 
 
 class DirectWebSocket(EngineWebSocket):
