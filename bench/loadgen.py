@@ -11,9 +11,7 @@ import os
 import sys
 import time
 
-import aiohttp
-
-from bench.pollclient import open_polling_client, polling_session
+from bench.pollclient import open_polling_client
 from bench.wsclient import Peer, open_client
 
 try:
@@ -41,7 +39,6 @@ class Worker:
         self.host, self.port = host, port
         self.clients: list[Peer] = []
         self.errors: list[str] = []
-        self.http: aiohttp.ClientSession | None = None
 
     def _error(self, exc: object) -> None:
         if len(self.errors) < ERRORS_KEPT:
@@ -50,9 +47,7 @@ class Worker:
     async def _open(self, code: str, deflate: bool, polling: bool) -> Peer:
         if not polling:
             return await open_client(self.host, self.port, code, deflate=deflate)
-        if self.http is None:
-            self.http = polling_session()
-        return await open_polling_client(self.http, self.host, self.port, code)
+        return await open_polling_client(self.host, self.port, code)
 
     async def _one(self, code: str, deflate: bool, join: bool, snapshot: bool,
                    polling: bool) -> float | None:
