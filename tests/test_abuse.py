@@ -11,9 +11,10 @@ from live.domain import integrity
 from live.services import limits
 from live.services import moderation as moderation_service
 from live.settings import Settings
+from live.store import integrity as integrity_store
 from live.transport.http import SIGNINS
 from moderators import Moderator, moderator
-from support import ORGANISER_TOKEN, Client, Server, joined, running_server
+from support import ORGANISER_TOKEN, Client, Server, StoreSQL, joined, running_server
 
 #: The whole of 127.0.0.0/8 is loopback on Linux: a test may speak from a second "network".
 OTHER_NETWORK = "127.0.0.2"
@@ -60,6 +61,22 @@ async def test_new_participants_from_one_address_are_limited_not_others(tmp_path
         again = await returning.ok("join", {"attendance": "remote"})
         assert again["me"]["id"] == crowd[0].me["id"]
         for client in [*crowd, late, elsewhere, returning]:
+            await client.close()
+
+
+async def test_the_address_salt_is_read_once_per_process(tmp_path):
+    """Each join hashes its address with the server's salt, read from the store once: changing
+    the stored salt behind the server's back leaves the join limit counting as before."""
+    async with running_server(lowered(tmp_path, join_limit=2)) as server:
+        code = (await server.create_event())["event"]["code"]
+        crowd = [await joined(server, code) for _ in range(2)]
+        StoreSQL(server.settings).execute(
+            "UPDATE meta SET value = ? WHERE key = ?", ("0" * 64, integrity_store.ADDRESS_SALT_KEY)
+        )
+        late = await Client(server, code).connect()
+        reply = await late.call("join", {"attendance": "in_room"})
+        assert reply["ok"] is False and reply["error"]["code"] == "rate_limited", reply
+        for client in [*crowd, late]:
             await client.close()
 
 

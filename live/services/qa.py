@@ -59,6 +59,9 @@ class QAService(Service):
         super().__init__(db, publish)
         self.settings = settings
         self._questions = BySeq()
+        #: The address salt once it is known to be stored: it never changes, so each join
+        #: need not read it again.
+        self._address_salt: str | None = None
 
     async def identify(self, code: str, token: str | None) -> tuple[dict, dict | None]:
         """Resolve a connecting socket's event and, with a device token, its participant."""
@@ -133,7 +136,11 @@ class QAService(Service):
         return the address's salted hash to store with the new participant."""
         if identity.address is None:
             return None
-        salt = await integrity_store.address_salt(conn)
+        salt = self._address_salt
+        if salt is None:
+            salt, stored = await integrity_store.address_salt(conn)
+            if stored:
+                self._address_salt = salt
         address_hash = integrity.address_hash(salt, identity.address)
         limit, window = self.settings.join_limit, self.settings.join_window
         now = time.time()

@@ -7,14 +7,20 @@ from live.store.db import InThread
 ADDRESS_SALT_KEY = "address_salt"
 
 
-async def address_salt(conn: InThread) -> str:
-    """The server's own salt for address hashes, made on first need (so: on the writer)."""
+async def address_salt(conn: InThread) -> tuple[str, bool]:
+    """The server's own salt for address hashes, made on first need (so: on the writer), and
+    whether it was stored before this transaction (so it stands even if this one rolls back)."""
+    query = "SELECT value FROM meta WHERE key = ?"
+    async with conn.execute(query, (ADDRESS_SALT_KEY,)) as cur:
+        found = await cur.fetchone()
+    if found is not None:
+        return found["value"], True
     await conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
         (ADDRESS_SALT_KEY, secrets.token_hex(32)),
     )
-    async with conn.execute("SELECT value FROM meta WHERE key = ?", (ADDRESS_SALT_KEY,)) as cur:
-        return (await cur.fetchone())["value"]
+    async with conn.execute(query, (ADDRESS_SALT_KEY,)) as cur:
+        return (await cur.fetchone())["value"], False
 
 
 async def recent_joins(
