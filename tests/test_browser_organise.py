@@ -71,6 +71,8 @@ async def test_an_organisers_day_through_the_console_alone(server, browser):
     await page.get_by_role("button", name="Prepare the poll").click()
     await expect(page.get_by_role("status")).to_contain_text("Poll prepared")
     await page.get_by_role("button", name="Open poll: Was today useful?").click()
+    # The button posts a form: the reload below must not cut into the page that answers it.
+    await expect(page.get_by_role("button", name="Close poll: Was today useful?")).to_be_visible()
     voter = await joined(server, code, name="Sam")
     try:
         await voter.ok("answer", {"poll_id": (await voter.snapshot())["polls"][0]["id"], "value": 2})

@@ -71,6 +71,7 @@ async def test_events_are_grouped_in_a_series_and_questions_carried_over_from_th
 
     await page.goto(f"{server.url}/organise/events/{second}")
     await page.get_by_role("button", name="Close the event").click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile("The event is closed"))
     await page.goto(f"{server.url}/organise/events/{second}/series")
     await expect(page.locator("main")).to_contain_text("This event is closed, so no question can be carried into it")
     await page.get_by_label("Series name").fill("")
@@ -90,6 +91,7 @@ async def test_several_questions_get_one_outcome_in_one_submit_without_javascrip
         await author.close()
     await page.goto(f"{server.url}/organise/events/{code}")
     await page.get_by_role("button", name="Close the event").click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile("The event is closed"))
     await page.goto(f"{server.url}/organise/events/{code}/after")
     await page.locator("summary", has_text="Give several questions one outcome").click()
     bulk = page.locator("form[action$='/outcomes']")
