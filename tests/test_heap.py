@@ -71,7 +71,7 @@ def test_a_cycle_that_died_while_frozen_is_collected_after_the_thaw(heap):
     assert ref() is None
 
 
-def test_the_young_generations_are_collected_in_smaller_steps_while_started():
+def test_the_youngest_generation_is_collected_less_often_and_the_middle_more_often_while_started():
     before = gc.get_threshold()
     keeper = Heap()
     keeper.start()
