@@ -1,11 +1,14 @@
 """Settled websockets write straight to the wire: no writer, read or ping task per socket."""
 
 import asyncio
+import gc
+import json
 import random
 import time
 
 import aiohttp
 import pytest
+from aiohttp import web_protocol
 from aiohttp.test_utils import make_mocked_request
 from multidict import CIMultiDict
 
@@ -192,6 +195,105 @@ async def test_sockets_that_leave_at_once_finish_leaving_a_few_per_turn(server, 
         await asyncio.sleep(0.02)
     assert counts[-1] == 0
     assert max(a - b for a, b in zip(counts, counts[1:])) <= 2, counts
+
+
+# ---- settled websockets detached from aiohttp -----------------------------------------------
+
+def held_by_aiohttp() -> tuple[int, int]:
+    """aiohttp's request handlers alive in this process, and their tasks."""
+    gc.collect()
+    handlers = sum(1 for o in gc.get_objects() if isinstance(o, web_protocol.RequestHandler))
+    tasks = sum(1 for t in asyncio.all_tasks()
+                if t.get_coro().__qualname__ == "RequestHandler.start")
+    return handlers, tasks
+
+
+async def test_settled_websockets_keep_nothing_of_aiohttps_request(server, event):
+    """Once settled, a websocket's connection is its socket's alone: aiohttp keeps no request
+    handler or handler task for it, and its environ still answers what handlers read."""
+    handlers, tasks = held_by_aiohttp()
+    raw = [await open_client(*address(server), event["code"]) for _ in range(20)]
+    for client in raw:
+        _, reply = await client.call("join", {"attendance": "remote"})
+        assert reply["ok"], reply
+    after = held_by_aiohttp()
+    assert after[0] <= handlers and after[1] <= tasks, (handlers, tasks, after)
+    sio = server.app[SIO]
+    sockets = list(sio.eio.sockets.values())
+    assert len(sockets) == 20
+    for socket in sockets:
+        assert socket._reading is not None and not socket._reading.done()
+        environ = sio.environ[socket.sid]
+        request = environ["aiohttp.request"]
+        assert isinstance(request, direct.SettledRequest)
+        assert request.remote.startswith("127.") and request.method == "GET"
+        assert environ["QUERY_STRING"] == "EIO=4&transport=websocket"
+        assert environ["HTTP_UPGRADE"] == "websocket"
+    for client in raw:
+        client.close()
+
+
+async def test_a_detached_websocket_answers_pings_and_a_close(server, event):
+    async with aiohttp.ClientSession() as http:
+        url = server.url + "/socket.io/?EIO=4&transport=websocket"
+        async with http.ws_connect(url, autoping=False) as ws:
+            assert (await ws.receive_str()).startswith("0")
+            await ws.send_str("40" + json.dumps({"event": event["code"]}))
+            assert (await ws.receive_str()).startswith("40{")
+            await ws.ping(b"still there?")
+            msg = await asyncio.wait_for(ws.receive(), 5)
+            assert msg.type is aiohttp.WSMsgType.PONG and msg.data == b"still there?"
+            await ws.send_str('421["snapshot",{}]')
+            reply = await asyncio.wait_for(ws.receive_str(), 5)
+            assert reply.startswith('431[{"ok":true')
+            await asyncio.wait_for(ws.close(), 5)
+            assert ws.close_code == aiohttp.WSCloseCode.OK
+    sockets = server.app[SIO].eio.sockets
+    deadline = time.monotonic() + 10
+    while sockets:
+        assert time.monotonic() < deadline, "the socket never left"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_detached_websocket_stops_reading_while_its_commands_wait(server, event):
+    """A client that sends faster than its commands are answered is paused at the socket's
+    queue limit, as through aiohttp, and gets every answer in order."""
+    client = await open_client(*address(server), event["code"])
+    _, reply = await client.call("join", {"attendance": "remote"})
+    assert reply["ok"], reply
+    socket, = server.app[SIO].eio.sockets.values()
+    transport = socket.direct_transport
+    loop = asyncio.get_running_loop()
+    paused: list[bool] = []
+
+    def watch() -> None:
+        paused.append(not transport.is_reading())
+        if not transport.is_closing():
+            loop.call_soon(watch)
+
+    count = 2000
+    padding = " " * 300  # inside the event's JSON array: more bytes, the same command
+    answered: list[int] = []
+    done = loop.create_future()
+
+    def acked(ack: int):
+        def record(latency: float, raw: bytes) -> None:
+            answered.append(ack)
+            if len(answered) == count:
+                done.set_result(None)
+        return record
+
+    watch()
+    for _ in range(count):
+        ack = client.next_ack
+        client.next_ack += 1
+        client.acks[ack] = (time.monotonic(), acked(ack))
+        client.send_text(f'42{ack}["upvote",{{"question_id":999999999}}{padding}]'.encode())
+    await asyncio.wait_for(done, 60)
+    assert answered == sorted(answered)
+    assert any(paused), "reading never paused"
+    assert not paused[-1]
+    client.close()
 
 
 # ---- long-polling straight to the socket ----------------------------------------------------

@@ -10,6 +10,8 @@ import time
 
 import aiohttp
 import pytest
+from aiohttp import base_protocol, web_protocol, web_server, web_ws
+from aiohttp._websocket import reader_py as aiohttp_reader
 from engineio import async_server as engineio_server
 from engineio import async_socket, base_server as engineio_base_server, base_socket
 from engineio import packet as eio_packet
@@ -24,7 +26,8 @@ from live.transport import broadcast, direct
 from support import Client, Follower, Polling, joined, running_server
 
 #: sha256 (first 16 hex digits) of the source of every internal the direct path relies on, as in
-#: python-socketio 5.18.1 / python-engineio 4.15.1. If this test fails after an upgrade, re-read
+#: python-socketio 5.18.1 / python-engineio 4.15.1 / aiohttp 3.14.5 (its frame parser by the pure
+#: Python source its compiled one is built from). If this test fails after an upgrade, re-read
 #: live/transport/broadcast.py, direct.py, inbound.py and wire.py against the new code before
 #: updating the pins and these digests.
 INTERNALS = {
@@ -100,6 +103,21 @@ INTERNALS = {
         engineio_base_server.BaseServer._bad_request, "af66afac6f6c67db"),
     "engineio.BaseServer._cors_headers": (
         engineio_base_server.BaseServer._cors_headers, "da3a25b4305292e2"),
+    "aiohttp.RequestHandler.connection_lost": (
+        web_protocol.RequestHandler.connection_lost, "df2fe6e95fd04c7c"),
+    "aiohttp.RequestHandler.start": (web_protocol.RequestHandler.start, "2e565fd40c8e04fb"),
+    "aiohttp.RequestHandler.finish_response": (
+        web_protocol.RequestHandler.finish_response, "b7eb53db8f4b30ca"),
+    "aiohttp.Server.connection_lost": (web_server.Server.connection_lost, "fff3ade6ffe866a8"),
+    "aiohttp.WebSocketResponse._post_start": (
+        web_ws.WebSocketResponse._post_start, "5537cb3f2ecae6ed"),
+    "aiohttp.BaseProtocol.connection_lost": (
+        base_protocol.BaseProtocol.connection_lost, "8b4e1725c5648b9c"),
+    "aiohttp.WebSocketDataQueue": (aiohttp_reader.WebSocketDataQueue, "526af2531df720ee"),
+    "aiohttp.WebSocketReader.feed_data": (
+        aiohttp_reader.WebSocketReader.feed_data, "e27242a8f09458e4"),
+    "aiohttp.WebSocketReader.feed_eof": (
+        aiohttp_reader.WebSocketReader.feed_eof, "68c39e4ee655f214"),
 }
 
 

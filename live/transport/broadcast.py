@@ -30,7 +30,7 @@ from live.transport import direct, inbound
 
 log = logging.getLogger(__name__)
 
-PINNED = {"python-socketio": "5.18.1", "python-engineio": "4.15.1"}
+PINNED = {"python-socketio": "5.18.1", "python-engineio": "4.15.1", "aiohttp": "3.14.5"}
 #: Seconds between attempts to reach Redis after losing it: short, so clients converge soon after
 #: it returns (python-socketio's own back-off doubles up to a minute).
 REDIS_RETRY_INTERVAL = 0.25

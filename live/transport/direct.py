@@ -11,10 +11,19 @@ broadcast puts its packet there in place, and a poll waits for it in its request
 permessage-deflate is off: our frames are too small to gain from it, and each deflate context
 costs ~100 KB per connection.
 
+Once settled, the connection is taken from aiohttp (`DirectWebSocket.detach`): its bytes go
+straight to the websocket's frame parser (`SettledProtocol`), one task of the socket's own reads
+the parsed messages, and aiohttp's handler returns. Otherwise aiohttp's request handler, the
+upgrade request, its middlewares' and engine.io's suspended frames, the HTTP parser and the 101
+response all stayed alive for the websocket's life: about 9 KB of each idle connection's 21 KB.
+
 Written against python-engineio 4.15.1 (BaseSocket's flags and queue, AsyncSocket's send,
 receive, close, ping, poll, POST and websocket handlers, the aiohttp driver's WebSocket and
-translate_request, and the server's connect sequence and POST handling); `tests/test_fast_broadcast.py` fails if any of
-them changes, and `broadcast.install` keeps the stock classes on other versions.
+translate_request, and the server's connect sequence and POST handling) and aiohttp 3.14.5 (the
+request handler's `connection_lost`, `start` and `finish_response`, the server's
+`connection_lost`, the websocket response's reader and parser, the frame parser's queue);
+`tests/test_fast_broadcast.py` fails if any of them changes, and `broadcast.install` keeps the
+stock classes on other versions.
 """
 
 import asyncio
@@ -25,8 +34,8 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 
-from aiohttp import WSMsgType
-from aiohttp.web import BaseRequest, WebSocketResponse
+from aiohttp import WSCloseCode, WSMsgType, WebSocketError
+from aiohttp.web import BaseRequest, StreamResponse, WebSocketResponse
 from engineio import async_socket, exceptions
 from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as EngineWebSocket
@@ -59,6 +68,11 @@ def frame(data: str | bytes) -> bytes:
     if n < 65536:
         return struct.pack("!BBH", opcode, 126, n) + data
     return struct.pack("!BBQ", opcode, 127, n) + data
+
+
+def control(opcode: int, payload: bytes) -> bytes:
+    """An unmasked control frame (RFC 6455 §5.5): its payload is at most 125 bytes."""
+    return bytes((0x80 | opcode, len(payload))) + payload
 
 
 def write(transport: asyncio.Transport, wire: bytes) -> None:
@@ -223,7 +237,12 @@ class RequestEnviron(Mapping):
     _CONTENT = {"CONTENT_TYPE": "CONTENT-TYPE", "CONTENT_LENGTH": "CONTENT-LENGTH"}
 
     def __init__(self, request: BaseRequest) -> None:
-        self.request = request
+        self.request: BaseRequest | SettledRequest = request
+
+    def release(self) -> None:
+        """Keep only what the environ answers for its request (`SettledRequest`)."""
+        if isinstance(self.request, BaseRequest):
+            self.request = SettledRequest(self.request)
 
     def __getitem__(self, key: str) -> object:
         headers = self.request.headers
@@ -257,13 +276,77 @@ class RequestEnviron(Mapping):
         return sum(1 for _ in self)
 
 
+class SettledRequest:
+    """What a settled websocket's environ still tells of its upgrade request: its headers and
+    the handful of fields read from it. The request itself holds its connection's HTTP parser,
+    handler and writer, which aiohttp lets go of once the websocket is detached."""
+
+    __slots__ = ("headers", "method", "path", "path_qs", "query_string", "version", "remote",
+                 "scheme", "host")
+    #: A settled websocket has no body to read (a long-polling POST brings its own request).
+    content = None
+
+    def __init__(self, request: BaseRequest) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(request, name))
+
+
 def translate_request(request: BaseRequest) -> RequestEnviron:
     """engine.io's `translate_request` for aiohttp, without the copy (`RequestEnviron`)."""
     return RequestEnviron(request)
 
 
+class SettledProtocol(asyncio.Protocol):
+    """A settled websocket's connection once aiohttp has let go of it: each read goes straight
+    to the websocket's frame parser, which queues the messages its socket's task reads. The
+    queue pauses and resumes reading here, as it did through aiohttp's handler."""
+
+    __slots__ = ("transport", "_parser", "_reading_paused")
+
+    def __init__(self, transport: asyncio.Transport, parser: object, reading_paused: bool) -> None:
+        self.transport = transport
+        self._parser = parser
+        self._reading_paused = reading_paused
+
+    def data_received(self, data: bytes) -> None:
+        self._parser.feed_data(data)
+
+    def eof_received(self) -> None:
+        return None  # the transport closes itself: a websocket is not half-closed
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._parser.feed_eof()
+
+    def pause_reading(self) -> None:
+        if not self._reading_paused:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._reading_paused:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+
+class Detached(StreamResponse):
+    """What aiohttp's handler returns for a websocket it no longer holds (`DirectWebSocket.detach`):
+    the 101 is on the wire already, so there is nothing more to prepare or end."""
+
+    def __init__(self) -> None:
+        super().__init__(status=101)
+
+    async def prepare(self, request: BaseRequest) -> None:
+        return None
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        return None
+
+
 class DirectWebSocket(EngineWebSocket):
-    """engine.io's aiohttp websocket driver, without permessage-deflate."""
+    """engine.io's aiohttp websocket driver, without permessage-deflate, whose connection may be
+    taken from aiohttp once settled."""
+
+    detached = False
 
     async def __call__(self, environ):
         request = environ["aiohttp.request"]
@@ -271,7 +354,26 @@ class DirectWebSocket(EngineWebSocket):
         await self._sock.prepare(request)
         self.environ = environ
         await self.handler(self)
-        return self._sock
+        return Detached() if self.detached else self._sock
+
+    def detach(self) -> object:
+        """Hand the connection from aiohttp's request handler to a `SettledProtocol` and return
+        the websocket's message queue. The handler is told its connection is gone, without
+        closing it or ending the queue: it leaves the server's connections, and once this
+        driver returns, its task ends and lets go of the request and everything it held."""
+        request = self.environ["aiohttp.request"]
+        handler = request.protocol
+        transport = handler.transport
+        queue = self._sock._reader
+        settled = SettledProtocol(transport, self._sock._parser, handler._reading_paused)
+        queue._protocol = settled
+        transport.set_protocol(settled)
+        handler._payload_parser = None  # its connection_lost would end the queue
+        handler.transport = None  # and close the connection
+        handler.connection_lost(None)
+        self.environ.release()
+        self.detached = True
+        return queue
 
 
 class DirectSocket(async_socket.AsyncSocket):
@@ -285,6 +387,8 @@ class DirectSocket(async_socket.AsyncSocket):
     #: Bytes of the packets waiting in the queue.
     queued_bytes: int = 0
     _ping_timer: asyncio.TimerHandle | None = None
+    #: The task reading a detached websocket (`_serve`).
+    _reading: asyncio.Task | None = None
 
     async def send(self, pkt: eio_packet.Packet) -> None:
         if await self.check_ping_timeout():
@@ -394,7 +498,8 @@ class DirectSocket(async_socket.AsyncSocket):
                 transport.close()  # after the close packet has gone out
 
     async def _websocket_handler(self, ws: DirectWebSocket) -> None:
-        """engine.io's websocket loop: the same upgrade, reads in place, writes direct."""
+        """engine.io's websocket handler: the same upgrade, then (settled) writes direct and reads
+        in a task of the socket's own, with the connection detached from aiohttp."""
         server = self.server
         if self.connected:  # an upgrade from long-polling
             self.upgrading = True  # hold packet sends during the upgrade
@@ -416,28 +521,46 @@ class DirectSocket(async_socket.AsyncSocket):
 
         transport = ws.environ["aiohttp.request"].transport
         if self._settle(transport):
-            try:
-                while not self.closed and (data := await _read(ws, server)) is not None:
-                    events = self.events
-                    if events is not None and await events(self, data):
-                        continue
-                    try:
-                        pkt = eio_packet.Packet(encoded_packet=data)
-                    except Exception:  # noqa: BLE001 - not engine.io: end the connection
-                        break
-                    try:
-                        await self.receive(pkt)
-                    except exceptions.UnknownPacketError:
-                        pass
-                    except exceptions.SocketIsClosedError:
-                        break
-                    except Exception:  # noqa: BLE001 - as engine.io does: log, keep serving
-                        server.logger.exception("Unknown receive error")
-            finally:
-                self.direct_transport = None
-            await LEAVING.turn()
+            queue = ws.detach()
+            self._reading = asyncio.get_running_loop().create_task(self._serve(queue, transport))
+            return
         await ws.close()
         await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+    async def _serve(self, queue: object, transport: asyncio.Transport) -> None:
+        """Read a detached websocket's messages in order until it ends, then leave."""
+        server = self.server
+        code = WSCloseCode.OK
+        try:
+            while not self.closed:
+                data = await _settled_message(queue, transport)
+                if not isinstance(data, str):
+                    code = data
+                    break
+                events = self.events
+                if events is not None and await events(self, data):
+                    continue
+                try:
+                    pkt = eio_packet.Packet(encoded_packet=data)
+                except Exception:  # noqa: BLE001 - not engine.io: end the connection
+                    break
+                try:
+                    await self.receive(pkt)
+                except exceptions.UnknownPacketError:
+                    pass
+                except exceptions.SocketIsClosedError:
+                    break
+                except Exception:  # noqa: BLE001 - as engine.io does: log, keep serving
+                    server.logger.exception("Unknown receive error")
+        finally:
+            self.direct_transport = None
+        await LEAVING.turn()
+        if not transport.is_closing():
+            transport.write(control(0x8, struct.pack("!H", code)))
+            transport.close()
+        await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+        if server.sockets.get(self.sid) is self:  # as engine.io does once its handler returns
+            del server.sockets[self.sid]
 
     def _settle(self, transport: asyncio.Transport) -> bool:
         """Write out what was queued, in order, then go direct; False if the socket closed."""
@@ -467,6 +590,26 @@ async def _read(ws: DirectWebSocket, server) -> str | None:
     if len(msg.data) > server.max_http_buffer_size:
         return None
     return msg.data
+
+
+async def _settled_message(queue: object, transport: asyncio.Transport) -> str | int:
+    """A detached websocket's next text message, answering pings on the way, or the close code
+    to end the connection with: when it ended or sent a close, binary data (the protocol has
+    none) or a frame aiohttp's parser refused (too long, malformed)."""
+    while True:
+        try:
+            msg = await queue.read()
+        except WebSocketError as exc:
+            return exc.code
+        except Exception:  # noqa: BLE001 - the end of the stream, or a broken connection
+            return WSCloseCode.OK
+        kind = msg.type
+        if kind is WSMsgType.TEXT:
+            return msg.data
+        if kind is WSMsgType.PING:
+            write(transport, control(0xA, msg.data))
+        elif kind is not WSMsgType.PONG:
+            return WSCloseCode.OK if kind is WSMsgType.CLOSE else WSCloseCode.UNSUPPORTED_DATA
 
 
 def _decoded(data: str | bytes, expected: int) -> str | None:
