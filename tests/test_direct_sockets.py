@@ -233,6 +233,32 @@ async def test_settled_websockets_keep_nothing_of_aiohttps_request(server, event
         client.close()
 
 
+async def test_a_session_lets_go_of_its_opening_request_once_polled_or_upgraded(server, event):
+    """python-socketio keeps the opening request's environ for the session's life: once the
+    session has been polled, or has moved to a websocket, it holds what it answers, not the
+    request (and through it the keep-alive connection's handler)."""
+    sio = server.app[SIO]
+    async with aiohttp.ClientSession() as http:
+        polling = await Polling(http, server).open(event["code"])
+        upgraded = Client(server, event["code"])
+        await upgraded.sio.connect(server.url, auth={"event": event["code"]},
+                                   transports=["polling", "websocket"], wait_timeout=10)
+        deadline = time.monotonic() + 5
+        while upgraded.sio.transport() != "websocket":
+            assert time.monotonic() < deadline, "the client never upgraded"
+            await asyncio.sleep(0.02)
+        assert len(sio.eio.sockets) == 2
+        for sid in sio.eio.sockets:
+            environ = sio.environ[sid]
+            assert isinstance(environ["aiohttp.request"], direct.SettledRequest)
+            assert "transport=polling" in environ["QUERY_STRING"]
+            assert environ["HTTP_HOST"] == server.url.removeprefix("http://")
+        await upgraded.join("remote")
+        assert await polling.post('421["snapshot",{}]') == (200, "OK")
+        assert (await polling.ack(1))[0]["ok"]
+        await upgraded.close()
+
+
 async def test_a_detached_websocket_answers_pings_and_a_close(server, event):
     async with aiohttp.ClientSession() as http:
         url = server.url + "/socket.io/?EIO=4&transport=websocket"

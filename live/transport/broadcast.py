@@ -336,6 +336,8 @@ def install(sio: socketio.AsyncServer) -> bool:
         if type(socket) is async_socket.AsyncSocket:
             socket.__class__ = direct.DirectSocket
             socket.events = events
+            if isinstance(environ, direct.RequestEnviron):
+                socket.handshake = environ
         return await stock_connect(eio_sid, environ)
 
     eio.on("connect", connect)

@@ -389,6 +389,16 @@ class DirectSocket(async_socket.AsyncSocket):
     _ping_timer: asyncio.TimerHandle | None = None
     #: The task reading a detached websocket (`_serve`).
     _reading: asyncio.Task | None = None
+    #: The environ of the request that opened the session, which python-socketio keeps for the
+    #: session's life; released once the session is settled (`release_handshake`).
+    handshake: RequestEnviron | None = None
+
+    def release_handshake(self) -> None:
+        """Let go of the request that opened the session, keeping what its environ answers:
+        called once the session is settled on a websocket or has been polled."""
+        if self.handshake is not None:
+            self.handshake.release()
+            self.handshake = None
 
     async def send(self, pkt: eio_packet.Packet) -> None:
         if await self.check_ping_timeout():
@@ -522,6 +532,7 @@ class DirectSocket(async_socket.AsyncSocket):
         transport = ws.environ["aiohttp.request"].transport
         if self._settle(transport):
             queue = ws.detach()
+            self.release_handshake()
             self._reading = asyncio.get_running_loop().create_task(self._serve(queue, transport))
             return
         await ws.close()

@@ -179,6 +179,7 @@ def add_routes(app: web.Application, sio: socketio.AsyncServer) -> None:
             return _polled(eio, eio._bad_request(), headers)
         if socket.closed:
             eio.sockets.pop(socket.sid, None)
+        socket.release_handshake()
         return _polled(eio, eio._ok(packets), headers)
 
     app.router.add_get(SOCKET_PATH, get)
