@@ -100,15 +100,21 @@ async def test_the_light_queue_behaves_as_asyncios_queue(seed):
     assert await _queue_story(direct.LightQueue(), seed) == await _queue_story(asyncio.Queue(), seed)
 
 
-async def test_a_socket_upgraded_from_long_polling_goes_direct_and_keeps_order(server, event):
-    asker = await joined(server, event["code"])
-    upgraded = Client(server, event["code"])
-    await upgraded.sio.connect(server.url, auth={"event": event["code"]},
-                               transports=["polling", "websocket"], wait_timeout=10)
+async def upgraded_client(server, code: str) -> Client:
+    """A python-socketio client that opened on long-polling and has moved to a websocket."""
+    client = Client(server, code)
+    await client.sio.connect(server.url, auth={"event": code},
+                             transports=["polling", "websocket"], wait_timeout=10)
     deadline = time.monotonic() + 5
-    while upgraded.sio.transport() != "websocket":
+    while client.sio.transport() != "websocket":
         assert time.monotonic() < deadline, "the client never upgraded"
         await asyncio.sleep(0.02)
+    return client
+
+
+async def test_a_socket_upgraded_from_long_polling_goes_direct_and_keeps_order(server, event):
+    asker = await joined(server, event["code"])
+    upgraded = await upgraded_client(server, event["code"])
     await upgraded.join("remote")
     sockets = list(server.app[SIO].eio.sockets.values())
     assert all(s.direct_transport is not None for s in sockets)
@@ -240,13 +246,7 @@ async def test_a_session_lets_go_of_its_opening_request_once_polled_or_upgraded(
     sio = server.app[SIO]
     async with aiohttp.ClientSession() as http:
         polling = await Polling(http, server).open(event["code"])
-        upgraded = Client(server, event["code"])
-        await upgraded.sio.connect(server.url, auth={"event": event["code"]},
-                                   transports=["polling", "websocket"], wait_timeout=10)
-        deadline = time.monotonic() + 5
-        while upgraded.sio.transport() != "websocket":
-            assert time.monotonic() < deadline, "the client never upgraded"
-            await asyncio.sleep(0.02)
+        upgraded = await upgraded_client(server, event["code"])
         assert len(sio.eio.sockets) == 2
         for sid in sio.eio.sockets:
             environ = sio.environ[sid]
