@@ -1,4 +1,5 @@
-"""Settled websockets write straight to the wire: no writer, read or ping task per socket."""
+"""Settled websockets write straight to the wire and read in one task: no writer, per-message
+read or ping task per socket, and nothing of aiohttp's request kept."""
 
 import asyncio
 import gc
@@ -34,7 +35,7 @@ def address(server) -> tuple[str, int]:
     return host, int(port)
 
 
-async def test_many_settled_websockets_cost_no_task_of_their_own(server, event):
+async def test_many_settled_websockets_have_no_writer_read_or_ping_task(server, event):
     asker = await joined(server, event["code"])
     raw = [await open_client(*address(server), event["code"]) for _ in range(20)]
     for client in raw:

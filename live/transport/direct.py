@@ -1,10 +1,10 @@
-"""Settled websockets without per-socket tasks: engine.io sockets that write straight to the wire.
+"""Settled websockets with one task each: engine.io sockets that write straight to the wire.
 
 Stock engine.io gives every websocket a writer task fed by a queue, a new task and timeout for
 every message it reads, and a sleeping task for every ping. With thousands of sockets and
 thousands of messages a second that bookkeeping, not the messages, is the cost, and the tasks are
-most of an idle connection's memory. A `DirectSocket` reads in its connection's own task, pings
-from a timer and, once its websocket is settled (upgraded, with nothing left queued), writes each
+most of an idle connection's memory. A `DirectSocket` reads in one task, pings from a timer
+and, once its websocket is settled (upgraded, with nothing left queued), writes each
 packet's frame to the transport on the spot, in the order it was sent. Long-polling sockets, and
 websockets still upgrading, keep engine.io's queue, bounded like a websocket's write buffer; a
 broadcast puts its packet there in place, and a poll waits for it in its request's own task.
@@ -277,9 +277,10 @@ class RequestEnviron(Mapping):
 
 
 class SettledRequest:
-    """What a settled websocket's environ still tells of its upgrade request: its headers and
-    the handful of fields read from it. The request itself holds its connection's HTTP parser,
-    handler and writer, which aiohttp lets go of once the websocket is detached."""
+    """What a released environ (`RequestEnviron.release`) still tells of its request: its
+    headers and the handful of fields read from it. The request itself holds its connection's
+    HTTP parser, handler and writer, which aiohttp lets go of once it has answered the request
+    (for a websocket, once it is detached)."""
 
     __slots__ = ("headers", "method", "path", "path_qs", "query_string", "version", "remote",
                  "scheme", "host")
