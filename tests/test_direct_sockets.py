@@ -15,7 +15,7 @@ from multidict import CIMultiDict
 
 import socketio
 
-from bench.wsclient import open_client
+from bench.wsclient import _frame, open_client
 from live.app import SIO
 from live.transport import direct
 from support import RECORD_SEPARATOR, Client, Polling, joined
@@ -280,6 +280,23 @@ async def test_a_detached_websocket_answers_pings_and_a_close(server, event):
     while sockets:
         assert time.monotonic() < deadline, "the socket never left"
         await asyncio.sleep(0.02)
+
+
+async def test_a_detached_websocket_reads_a_frame_that_arrives_a_byte_at_a_time(server, event):
+    client = await open_client(*address(server), event["code"])
+    _, reply = await client.call("join", {"attendance": "remote"})
+    assert reply["ok"], reply
+    loop = asyncio.get_running_loop()
+    answer = loop.create_future()
+    ack = client.next_ack
+    client.next_ack += 1
+    client.acks[ack] = (time.monotonic(), answer)
+    for byte in _frame(f'42{ack}["snapshot",{{"sort":"recent"}}]'.encode()):
+        client.transport.write(bytes((byte,)))
+        await asyncio.sleep(0.002)
+    _, raw = await asyncio.wait_for(answer, 5)
+    assert json.loads(raw)[0]["ok"]
+    client.close()
 
 
 async def test_a_detached_websocket_stops_reading_while_its_commands_wait(server, event):
