@@ -141,15 +141,20 @@ class Peer:
         elif p.startswith(b"41") or p.startswith(b"1"):
             self.close()
 
-    def emit(self, event: str, payload: object, waiter=None) -> float:
-        """Send an event with an ack id; waiter is a Future, a callback(latency, raw) or None."""
+    def expect(self, waiter=None) -> int:
+        """A new ack id, whose ack goes to waiter (a Future, a callback(latency, raw) or None),
+        for a packet about to be sent; the latency counts from now."""
         ack = self.next_ack
         self.next_ack += 1
-        sent = time.monotonic()
-        self.acks[ack] = (sent, waiter)
+        self.acks[ack] = (time.monotonic(), waiter)
+        return ack
+
+    def emit(self, event: str, payload: object, waiter=None) -> float:
+        """Send an event with an ack id; waiter is a Future, a callback(latency, raw) or None."""
+        ack = self.expect(waiter)
         self.send_text(b"42" + str(ack).encode()
                        + json.dumps([event, payload], separators=(",", ":")).encode())
-        return sent
+        return self.acks[ack][0]
 
     async def call(self, event: str, payload: object, timeout: float = 30.0) -> tuple[float, dict]:
         fut = asyncio.get_running_loop().create_future()

@@ -288,9 +288,7 @@ async def test_a_detached_websocket_reads_a_frame_that_arrives_a_byte_at_a_time(
     assert reply["ok"], reply
     loop = asyncio.get_running_loop()
     answer = loop.create_future()
-    ack = client.next_ack
-    client.next_ack += 1
-    client.acks[ack] = (time.monotonic(), answer)
+    ack = client.expect(answer)
     for byte in _frame(f'42{ack}["snapshot",{{"sort":"recent"}}]'.encode()):
         client.transport.write(bytes((byte,)))
         await asyncio.sleep(0.002)
@@ -320,21 +318,19 @@ async def test_a_detached_websocket_stops_reading_while_its_commands_wait(server
     answered: list[int] = []
     done = loop.create_future()
 
-    def acked(ack: int):
+    def acked(sent: int):
         def record(latency: float, raw: bytes) -> None:
-            answered.append(ack)
+            answered.append(sent)
             if len(answered) == count:
                 done.set_result(None)
         return record
 
     watch()
-    for _ in range(count):
-        ack = client.next_ack
-        client.next_ack += 1
-        client.acks[ack] = (time.monotonic(), acked(ack))
+    for sent in range(count):
+        ack = client.expect(acked(sent))
         client.send_text(f'42{ack}["upvote",{{"question_id":999999999}}{padding}]'.encode())
     await asyncio.wait_for(done, 60)
-    assert answered == sorted(answered)
+    assert answered == list(range(count))
     assert any(paused), "reading never paused"
     assert not paused[-1]
     client.close()

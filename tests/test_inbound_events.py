@@ -89,9 +89,7 @@ async def _call(client, case: list) -> list:
     """An event with any number of arguments (the generator's `call` sends exactly one); the
     ack's arguments."""
     future = asyncio.get_running_loop().create_future()
-    ack = client.next_ack
-    client.next_ack += 1
-    client.acks[ack] = (0.0, future)
+    ack = client.expect(future)
     client.send_text(b"42" + str(ack).encode() + json.dumps(case).encode())
     _, raw = await asyncio.wait_for(future, 10)
     return json.loads(raw)
