@@ -20,7 +20,7 @@ from live.domain.polls import (
     validate_answer,
 )
 from live.services.cache import BySeq
-from live.services.qa import Identity
+from live.services.qa import Identity, Reading
 from live.services.unit import Service, once, open_event
 from live.store import Database, InThread
 from live.store import events as event_store
@@ -131,10 +131,12 @@ class PollService(Service):
         return await self.db.read(work)
 
     async def for_audience(self, identity: Identity) -> dict:
-        """Open and closed polls with results where visible, and this participant's answers.
+        """Open and closed polls with results where visible, and this participant's answers."""
+        return await self.db.read(self.audience_reading(identity))
 
-        The polls are built once per seq (every answer advances it) and shared by every snapshot.
-        """
+    def audience_reading(self, identity: Identity) -> Reading[dict]:
+        """`for_audience` as a reading, to join another in one read; the polls are built once
+        per seq (every answer advances it) and shared by every snapshot."""
 
         async def work(conn: InThread) -> dict:
             event = await event_store.get_event(conn, identity.event_id)
@@ -152,7 +154,7 @@ class PollService(Service):
                 )
             return {"polls": polls, "answers": {str(k): v for k, v in answers.items()}}
 
-        return await self.db.read(work)
+        return work
 
     async def for_staff(self, event_id: int, include_drafts: bool = True) -> list[dict]:
         """Every poll of the event, with results whatever their visibility."""

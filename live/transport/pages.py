@@ -210,8 +210,8 @@ async def _render(
     acted: str = "",
 ) -> web.Response:
     sort = Sort.RECENT if request.query.get("sort") == Sort.RECENT else Sort.TOP
-    snapshot = await qa(request).snapshot(visit.identity, sort)
-    polls = await request.app[POLLS].for_audience(visit.identity)
+    snapshot, polls = await qa(request).snapshot_with(
+        visit.identity, sort, request.app[POLLS].audience_reading(visit.identity))
     me = snapshot["me"]
     event = snapshot["event"]
     answers = {int(k): v["value"] for k, v in polls["answers"].items()}

@@ -140,10 +140,10 @@ class ParticipantSockets:
         return await self.qa.vote(self._identity(sid), payload.question_id, up, payload.op_id)
 
     async def snapshot(self, sid: str, payload: schemas.Snapshot) -> dict:
-        """Shared parts are encoded once; questions and polls are absolute, read apart safely."""
+        """Questions and polls in one read; their shared parts are encoded once."""
         identity = self._identity(sid)
-        snapshot = await self.qa.snapshot(identity, Sort(payload.sort))
-        polls = await self._polls().for_audience(identity)
+        snapshot, polls = await self.qa.snapshot_with(
+            identity, Sort(payload.sort), self._polls().audience_reading(identity))
         event_id = identity.event_id
         snapshot["questions"] = self._shared(("questions", event_id, payload.sort),
                                              snapshot["questions"])
