@@ -2,6 +2,7 @@
 read or ping task per socket, and nothing of aiohttp's request kept."""
 
 import asyncio
+import contextlib
 import gc
 import json
 import random
@@ -9,7 +10,7 @@ import time
 
 import aiohttp
 import pytest
-from aiohttp import web_protocol
+from aiohttp import web, web_protocol
 from aiohttp.test_utils import make_mocked_request
 from multidict import CIMultiDict
 
@@ -439,3 +440,72 @@ def test_the_environ_reads_what_engineios_driver_copies():
     assert "HTTP_ORIGIN" not in environ and environ.get("HTTP_ORIGIN") is None
     assert "HTTP_CONTENT_TYPE" not in environ and environ["CONTENT_LENGTH"] == "12"
     assert len(environ) == len(driver.translate_request(request))
+
+
+HANDSHAKES = [
+    {"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"},  # RFC 6455
+    {"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4PEA==", "Sec-WebSocket-Version": "8"},
+    {"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4PEA==", "Sec-WebSocket-Version": "13",
+     "Sec-WebSocket-Protocol": "chat", "Sec-WebSocket-Extensions": "permessage-deflate"},
+    {"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4PEA==", "Sec-WebSocket-Version": "12"},
+    {"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4PEA==", "Sec-WebSocket-Version": " 13"},
+    {"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4P", "Sec-WebSocket-Version": "13"},
+    {"Sec-WebSocket-Key": "not base64!", "Sec-WebSocket-Version": "13"},
+    {"Sec-WebSocket-Key": "", "Sec-WebSocket-Version": "13"},
+    {"Sec-WebSocket-Version": "13"},
+    {"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4PEA=="},
+]
+
+
+@pytest.mark.parametrize("headers", HANDSHAKES)
+def test_a_handshake_is_accepted_or_refused_as_aiohttps_websocket_does(headers):
+    request = make_mocked_request("GET", "/socket.io/?EIO=4&transport=websocket", headers={
+        "Upgrade": "websocket", "Connection": "Upgrade", **headers})
+    try:
+        stock = aiohttp.web.WebSocketResponse()._handshake(request)[0]["Sec-WebSocket-Accept"]
+    except web.HTTPBadRequest as exc:
+        with pytest.raises(web.HTTPBadRequest) as refused:
+            direct.accept_key(request)
+        assert refused.value.text == exc.text
+    else:
+        assert direct.accept_key(request).decode() == stock
+    if headers.get("Sec-WebSocket-Key") == "dGhlIHNhbXBsZSBub25jZQ==":
+        assert direct.accept_key(request) == b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+
+async def raw_handshake(server, headers: str, then: bytes = b"") -> tuple[bytes, bytes]:
+    """Send a websocket upgrade request (and `then`, in the same write) on a bare connection;
+    the response's head, and whatever came after it within a moment."""
+    reader, writer = await asyncio.open_connection(*address(server))
+    writer.write(b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: localhost\r\n"
+                 b"Upgrade: websocket\r\nConnection: Upgrade\r\n" + headers.encode()
+                 + b"\r\n" + then)
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    rest = b""
+    with contextlib.suppress(TimeoutError):
+        while True:
+            chunk = await asyncio.wait_for(reader.read(65536), 0.5)
+            if not chunk:
+                break
+            rest += chunk
+    writer.close()
+    return head, rest
+
+
+async def test_frames_sent_with_the_handshake_are_read(server, event):
+    connect = _frame(("40" + json.dumps({"event": event["code"]})).encode())
+    head, rest = await raw_handshake(
+        server, "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\nSec-WebSocket-Version: 13\r\n",
+        then=connect)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    assert b"\r\nSec-WebSocket-Accept: " + direct.accept_key(make_mocked_request(
+        "GET", "/", headers={"Sec-WebSocket-Key": "AQIDBAUGBwgJCgsMDQ4PEA==",
+                             "Sec-WebSocket-Version": "13"})) + b"\r\n" in head
+    assert b'\x81' in rest and b'40{"sid":' in rest, rest  # the OPEN, then the CONNECT's answer
+
+
+async def test_a_refused_handshake_leaves_no_session_behind(server, event):
+    head, _ = await raw_handshake(
+        server, "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\nSec-WebSocket-Version: 12\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert server.app[SIO].eio.sockets == {}

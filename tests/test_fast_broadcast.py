@@ -109,6 +109,14 @@ INTERNALS = {
     "aiohttp.RequestHandler.finish_response": (
         web_protocol.RequestHandler.finish_response, "b7eb53db8f4b30ca"),
     "aiohttp.Server.connection_lost": (web_server.Server.connection_lost, "fff3ade6ffe866a8"),
+    "aiohttp.WebSocketResponse._handshake": (
+        web_ws.WebSocketResponse._handshake, "95b5e704a7821784"),
+    "aiohttp.RequestHandler.data_received": (
+        web_protocol.RequestHandler.data_received, "1ee57ebe052e6c80"),
+    "aiohttp.RequestHandler.set_parser": (
+        web_protocol.RequestHandler.set_parser, "bb548eb2b85d5c28"),
+    "aiohttp.WebSocketReader.__init__": (
+        aiohttp_reader.WebSocketReader.__init__, "ea518c1cea91584e"),
     "aiohttp.WebSocketResponse._post_start": (
         web_ws.WebSocketResponse._post_start, "5537cb3f2ecae6ed"),
     "aiohttp.BaseProtocol.connection_lost": (
