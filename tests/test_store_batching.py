@@ -2,6 +2,8 @@
 on both stores."""
 
 import asyncio
+import sqlite3
+import threading
 
 import pytest
 
@@ -166,6 +168,65 @@ async def test_reads_run_whole_and_concurrent_reads_each_see_one_state(db):
     outcomes = await asyncio.gather(*writes, *reads)
     assert all(first == second for first, second in outcomes[50:])
     assert await stored(db) == list(range(50))
+
+
+async def test_a_glance_reads_what_is_committed_and_each_sees_one_state(db):
+    async def twice(conn):
+        first = await (await conn.execute("SELECT count(*) FROM t")).fetchone()
+        second = await (await conn.execute("SELECT count(*) FROM t")).fetchone()
+        return first[0], second[0]
+
+    writes = [db.write(insert(n)) for n in range(50)]
+    glances = [db.glance(twice) for _ in range(50)]
+    outcomes = await asyncio.gather(*writes, *glances)
+    assert all(first == second for first, second in outcomes[50:])
+    assert await db.glance(twice) == (50, 50)
+
+
+async def where(conn) -> int:
+    await conn.execute("SELECT 1")
+    return threading.get_ident()
+
+
+async def test_a_glance_on_sqlite_runs_in_the_loops_thread_never_waits_and_never_writes(tmp_path):
+    db = Database(tmp_path / "glance.db")
+    await db.open()
+    try:
+        assert await db.glance(where) == threading.get_ident()
+        assert await db.read(where) != threading.get_ident()
+        assert db._here.execute("PRAGMA busy_timeout").fetchone()[0] == 0
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await db.glance(lambda conn: conn.execute("PRAGMA user_version = 99"))
+    finally:
+        await db.close()
+
+
+class Locked(sqlite3.Connection):
+    """A connection whose next statement meets another process's lock (SQLITE_BUSY), as a WAL
+    recovery or an exclusive lock elsewhere makes it."""
+
+    locks = 1
+
+    def execute(self, sql, *args):
+        if self.locks and not sql.startswith(("BEGIN", "COMMIT", "PRAGMA")):
+            self.locks -= 1
+            busy = sqlite3.OperationalError("database is locked")
+            busy.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise busy
+        return super().execute(sql, *args)
+
+
+async def test_a_glance_that_meets_a_lock_is_read_in_the_readers_thread(tmp_path):
+    db = Database(tmp_path / "locked.db")
+    await db.open()
+    try:
+        db._here.close()
+        db._here = sqlite3.connect(tmp_path / "locked.db", isolation_level=None, factory=Locked)
+        assert await db.glance(where) != threading.get_ident()
+        assert not db._here.in_transaction
+        assert await db.glance(where) == threading.get_ident()
+    finally:
+        await db.close()
 
 
 

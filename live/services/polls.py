@@ -132,7 +132,7 @@ class PollService(Service):
 
     async def for_audience(self, identity: Identity) -> dict:
         """Open and closed polls with results where visible, and this participant's answers."""
-        return await self.db.read(self.audience_reading(identity))
+        return await self.db.glance(self.audience_reading(identity))
 
     def audience_reading(self, identity: Identity) -> Reading[dict]:
         """`for_audience` as a reading, to join another in one read; the polls are built once

@@ -85,7 +85,7 @@ class QAService(Service):
                 raise LiveError(errors.FORBIDDEN, "This device token is not known for the event.")
             return event, participant
 
-        return await self.db.read(work)
+        return await self.db.glance(work)
 
     async def identify_device(self, code: str, device: str) -> tuple[dict, Identity]:
         """A browser's device cookie names its participant once it has joined; before, it is
@@ -266,19 +266,19 @@ class QAService(Service):
 
     async def snapshot(self, identity: Identity, sort: Sort = Sort.TOP) -> dict:
         """The whole visible state of the event at one seq, plus what this participant owns."""
-        return await self.db.read(self.snapshot_reading(identity, sort))
+        return await self.db.glance(self.snapshot_reading(identity, sort))
 
     async def snapshot_with(
         self, identity: Identity, sort: Sort, also: Reading[T]
     ) -> tuple[dict, T]:
         """The snapshot and another reading of the same state in one read: a participant's
-        whole view (questions and polls) costs one trip to the reader's thread, not two."""
+        whole view (questions and polls) costs one read, not two."""
         snapshot = self.snapshot_reading(identity, sort)
 
         async def work(conn: InThread) -> tuple[dict, T]:
             return await snapshot(conn), await also(conn)
 
-        return await self.db.read(work)
+        return await self.db.glance(work)
 
     def snapshot_reading(self, identity: Identity, sort: Sort) -> Reading[dict]:
         """The snapshot as a reading; the visible questions are built once per seq and sort and

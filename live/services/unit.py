@@ -25,7 +25,7 @@ class Service:
     async def event(self, code: str) -> dict:
         """The event with this join code (in any case), or not_found."""
         code = codes.normalise_code(code)
-        event = await self.db.read(lambda conn: event_store.get_event_by_code(conn, code))
+        event = await self.db.glance(lambda conn: event_store.get_event_by_code(conn, code))
         if event is None:
             raise LiveError(errors.NOT_FOUND, f"No event has the code {code}.")
         return event

@@ -1,4 +1,5 @@
-"""SQLite through aiosqlite: one writer connection running batches of units of work, one reader.
+"""SQLite through aiosqlite: one writer connection running batches of units of work, one reader,
+and a read-only connection in the event loop's thread for small reads (`Database.glance`).
 
 Each batch and each read is one trip to its connection's thread (see `InThread`)."""
 
@@ -204,12 +205,17 @@ def _commit_batch(conn: sqlite3.Connection, batch: list["_Unit"]) -> None:
 
 
 def _read(conn: sqlite3.Connection, work: Work[T]) -> T:
-    """In the reader's thread: the whole read in one transaction, so it sees one state."""
+    """The whole read in one transaction, so it sees one state."""
     conn.execute("BEGIN")
     try:
         return _complete(work, InThread(conn))
     finally:
-        conn.execute("COMMIT")
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    return (exc.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _cannot_write(exc: BaseException | None) -> bool:
@@ -234,6 +240,19 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         await conn.execute("PRAGMA foreign_keys = ON")
     except BaseException:
         await conn.close()
+        raise
+    return conn
+
+
+def _connect_here(path: Path) -> sqlite3.Connection:
+    """A read-only connection for the event loop's thread, which never waits for a lock."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
         raise
     return conn
 
@@ -278,6 +297,11 @@ class Store:
 
     async def read(self, work: Work[T]) -> T:
         raise NotImplementedError
+
+    async def glance(self, work: Work[T]) -> T:
+        """A small read on a hot path (a socket's identity, a participant's view): `read`,
+        unless the store can do it more cheaply (SQLite: in the event loop's own thread)."""
+        return await self.read(work)
 
     async def cannot_write(self) -> str | None:
         raise NotImplementedError
@@ -342,6 +366,8 @@ class Database(Store):
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        #: The connection `glance` reads on, in the event loop's thread.
+        self._here: sqlite3.Connection | None = None
         self._write_failure: tuple[float, str] | None = None
 
     def _ready(self) -> bool:
@@ -357,6 +383,7 @@ class Database(Store):
             await self._writer.execute("PRAGMA synchronous = NORMAL")
             await self._migrate(self._writer)
             self._reader = await _connect(self.path)
+            self._here = _connect_here(self.path)
             await self.write(_rewrite_version)
         except BaseException as exc:
             await self.close()
@@ -370,7 +397,9 @@ class Database(Store):
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        if self._here is not None:
+            self._here.close()
+        self._reader = self._writer = self._here = None
 
     async def _migrate(self, conn: aiosqlite.Connection) -> list[int]:
         async with conn.execute("PRAGMA user_version") as cur:
@@ -431,6 +460,22 @@ class Database(Store):
         conn = self._reader
         assert conn is not None, "database is not open"
         return await conn._execute(_read, conn._conn, work)
+
+    async def glance(self, work: Work[T]) -> T:
+        """A small read in the event loop's own thread. A read's Python holds the interpreter
+        lock in either thread, and for a small one the trip to the reader's thread and back
+        (two wake-ups, the thread's lock hand-offs) cost more than SQLite's part: it took a join
+        from 16 context switches to 7. The connection never waits for a lock: a read that meets
+        one (another process's exclusive lock, a WAL recovery) goes to the reader's thread,
+        which waits as `read` does, and the loop goes on serving every other socket."""
+        conn = self._here
+        assert conn is not None, "database is not open"
+        try:
+            return _read(conn, work)
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc):
+                raise
+        return await self.read(work)
 
 
 def _faults(batch: list[_Unit]) -> int:
