@@ -16,12 +16,15 @@ straight to the websocket's frame parser (`SettledProtocol`), one task of the so
 the parsed messages, and aiohttp's handler returns. Otherwise aiohttp's request handler, the
 upgrade request, its middlewares' and engine.io's suspended frames, the HTTP parser and the 101
 response all stayed alive for the websocket's life: about 9 KB of each idle connection's 21 KB.
+A websocket from the start, which settles at once, is answered with the 101 alone
+(`DirectWebSocket.accept`), without aiohttp's websocket response.
 
 Written against python-engineio 4.15.1 (BaseSocket's flags and queue, AsyncSocket's send,
 receive, close, ping, poll, POST and websocket handlers, the aiohttp driver's WebSocket and
 translate_request, and the server's connect sequence and POST handling) and aiohttp 3.14.5 (the
-request handler's `connection_lost`, `start` and `finish_response`, the server's
-`connection_lost`, the websocket response's reader and parser, the frame parser's queue);
+request handler's `connection_lost`, `start`, `finish_response`, `data_received` and
+`set_parser`, the server's `connection_lost`, the websocket response's handshake, reader and
+parser, the frame parser and its queue);
 `tests/test_fast_broadcast.py` fails if any of them changes, and `broadcast.install` keeps the
 stock classes on other versions.
 """
